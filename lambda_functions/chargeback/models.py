@@ -1,0 +1,64 @@
+"""The normalised chargeback record and the batch header (pydantic v2).
+
+A `ChargebackRecord` is what validation produces: card number masked, amount quantised to the currency's
+minor units, network and stage canonical. It is safe to write anywhere. Its field order is the CSV column
+order of the contract (section 3).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from chargeback.networks import Network
+
+
+class Stage(StrEnum):
+    FIRST_CHARGEBACK = "first_chargeback"
+    REPRESENTMENT = "representment"
+    PRE_ARBITRATION = "pre_arbitration"
+    ARBITRATION = "arbitration"
+
+
+class ChargebackRecord(BaseModel):
+    """One valid, normalised chargeback. Field order == CSV column order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    chargeback_id: str
+    network: Network
+    case_number: str | None
+    arn: str | None
+    card_number: str
+    merchant_id: str
+    merchant_name: str | None
+    transaction_id: str | None
+    transaction_date: date
+    chargeback_date: date
+    amount: Decimal
+    currency: str
+    reason_code: str
+    reason_description: str
+    stage: Stage
+    response_due_date: date | None
+
+
+class BatchHeader(BaseModel):
+    """The optional top-level fields of an input of shape 1 (`{"batch_id": ..., "chargebacks": [...]}`).
+
+    A value that is not a string is read as absent; `validate_batch_id` decides whether `batch_id` is usable.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    batch_id: str | None = None
+    source: str | None = None
+    created_at: str | None = None
+
+    @field_validator("batch_id", "source", "created_at", mode="before")
+    @classmethod
+    def _strings_only(cls, value: object) -> str | None:
+        return value if isinstance(value, str) else None
