@@ -96,6 +96,7 @@ class DeliveryResult(_Contract):
     batch_id: str
     network: str
     name: str
+    rows: int
     delivered: bool
     already_delivered: bool = Field(description="true when the ledger or the server showed an earlier delivery")
     remote_path: str
