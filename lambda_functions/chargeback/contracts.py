@@ -6,7 +6,7 @@ Each Lambda parses its event into one of these models and returns another one's 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 NETWORKS = ("visa", "mastercard", "amex", "discover")
 
@@ -20,12 +20,29 @@ class S3Ref(_Contract):
     key: str
 
 
+class S3ObjectRef(_Contract):
+    """`detail.object` of the S3 "Object Created" EventBridge event."""
+
+    # AWS names the field `etag`; moto 5.2's emulated event names it `eTag`: accept both.
+    key: str
+    etag: str = Field(default="", validation_alias=AliasChoices("etag", "eTag"))
+    size: int | None = None
+
+
 class ProcessRequest(_Contract):
-    """Input of `data_processor`: the uploaded object (from the S3 "Object Created" event)."""
+    """Input of `data_processor`: the uploaded object, as the state machine passes it from the event:
+    `{"bucket": detail.bucket.name, "object": detail.object}`."""
 
     bucket: str
-    key: str
-    etag: str = ""
+    object: S3ObjectRef
+
+    @property
+    def key(self) -> str:
+        return self.object.key
+
+    @property
+    def etag(self) -> str:
+        return self.object.etag
 
 
 class InputRef(_Contract):
