@@ -1,0 +1,112 @@
+"""The CSV files of CONTRACT section 3, written as a stream.
+
+UTF-8 without BOM, RFC 4180 quoting (minimal), CRLF line ends, one header row, the columns in
+`ChargebackRecord` field order. Text cells that start with = + - @ tab or CR are neutralised against
+spreadsheet formula injection by a leading `'`. Amounts are not text cells: they have exactly the currency's
+fraction digits. Dates are ISO 8601, absent values empty. The same records always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import BinaryIO, Final
+
+from chargeback.currencies import format_amount
+from chargeback.models import ChargebackRecord
+
+CSV_COLUMNS: Final[tuple[str, ...]] = tuple(ChargebackRecord.model_fields)
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """`text` with a leading `'` when a spreadsheet would read it as a formula."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _cell(record: ChargebackRecord, column: str) -> str:
+    value = getattr(record, column)
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format_amount(value, record.currency)
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return neutralise(str(value))
+
+
+def row_cells(record: ChargebackRecord) -> list[str]:
+    """The cells of one record's row, in column order."""
+    return [_cell(record, column) for column in CSV_COLUMNS]
+
+
+class _RowRenderer:
+    """csv.writer over a reused buffer: one row to its exact bytes."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+
+    def render(self, cells: Iterable[str]) -> bytes:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(cells)
+        return self._buffer.getvalue().encode("utf-8")
+
+
+_RENDERER = _RowRenderer()
+HEADER_ROW: Final[bytes] = _RENDERER.render(CSV_COLUMNS)
+
+
+def render_row(record: ChargebackRecord) -> bytes:
+    """The exact bytes of the record's CSV row, CRLF included."""
+    return _RENDERER.render(row_cells(record))
+
+
+@dataclass(frozen=True)
+class CsvSummary:
+    rows: int
+    bytes: int
+    sha256: str
+
+
+class CsvWriter:
+    """Writes the header row at once, then one row a record, counting rows and bytes and hashing as it goes."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._renderer = _RowRenderer()
+        self._hash = hashlib.sha256()
+        self.rows = 0
+        self.bytes = 0
+        self._write(HEADER_ROW)
+
+    def _write(self, data: bytes) -> None:
+        self._out.write(data)
+        self._hash.update(data)
+        self.bytes += len(data)
+
+    def write(self, record: ChargebackRecord) -> None:
+        self._write(self._renderer.render(row_cells(record)))
+        self.rows += 1
+
+    def summary(self) -> CsvSummary:
+        return CsvSummary(rows=self.rows, bytes=self.bytes, sha256=self._hash.hexdigest())
+
+
+def write_csv_file(records: Iterable[ChargebackRecord], path: Path) -> CsvSummary:
+    """Write `records` as one CSV file at `path`."""
+    with path.open("wb") as out:
+        writer = CsvWriter(out)
+        for record in records:
+            writer.write(record)
+        return writer.summary()
