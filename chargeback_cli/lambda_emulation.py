@@ -64,6 +64,7 @@ class EmulatedFunction:
         if isinstance(self.handler, str):
             module_name, _, function_name = self.handler.rpartition(".")
             self.handler = getattr(importlib.import_module(module_name), function_name)
+        assert callable(self.handler)
         return self.handler
 
 
@@ -87,13 +88,13 @@ class LambdaEmulation:
         original = LambdaFunction._invoke_lambda
         emulation = self
 
-        def _invoke_lambda(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+        def _invoke_lambda(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
             emulated = emulation.functions.get(function.function_name)
             if emulated is None:
                 return original(function, event)
             return emulation._invoke(function, emulated, event)
 
-        LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+        LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign,assignment]
         try:
             yield self
         finally:
