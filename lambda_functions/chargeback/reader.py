@@ -25,6 +25,7 @@ from typing import BinaryIO, Final
 import ijson
 
 from chargeback.errors import InvalidBatchFile
+from chargeback.masking import redact_pans
 from chargeback.models import BatchHeader
 
 _BACKEND = ijson.get_backend("yajl2_c")
@@ -149,7 +150,7 @@ class BatchReader:
     """Iterate to get `(index, raw_record)`; `header` and `shape` are known once iteration has ended."""
 
     def __init__(self, stream: BinaryIO, file_name: str) -> None:
-        self.file_name = file_name
+        self.file_name = redact_pans(file_name)  # it goes into messages; a key could hold a card number
         self._source = _Source(stream)
         self.shape: Shape | None = None
         self.header = BatchHeader()

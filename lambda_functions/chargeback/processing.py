@@ -1,0 +1,295 @@
+"""The data_processor's work, without AWS: read -> validate -> reject duplicates -> split -> write.
+
+`process_batch` streams the input once. Valid records are written, normalised, as JSON Lines to one local
+file per (batch part, network) under `workdir`; rejections go to a rejects report file there too. Memory
+stays flat whatever the input size: one record at a time, at most one open file per network, and the
+chargeback ids seen so far kept as 8-byte digests (`SeenIds`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO, Final, TextIO
+
+from chargeback.csv_writer import render_row
+from chargeback.errors import BatchRejected
+from chargeback.masking import redact_pans
+from chargeback.models import BatchHeader, ChargebackRecord
+from chargeback.networks import Network
+from chargeback.reader import Shape, read_batch
+from chargeback.settings import RejectPolicy
+from chargeback.splitter import Splitter
+from chargeback.validation import (
+    RecordRejection,
+    derive_batch_id,
+    duplicate_id_rejection,
+    validate_batch_id,
+    validate_record,
+)
+
+REJECTS_REPORT_NAME: Final = "rejects.json"
+_REJECTS_LINES_NAME: Final = "rejects.records.jsonl"
+_NETWORK_ORDER: Final = {network.value: position for position, network in enumerate(Network)}
+_WRITE_BUFFER: Final = 256 * 1024
+
+
+class SeenIds:
+    """A set of strings kept as 64-bit BLAKE2b digests in one open-addressing table (8 bytes a slot).
+
+    A million ids take 16 MB, where a Python set of the strings takes over 100 MB. Two different ids share
+    a digest with probability about n^2 / 2^65 (3e-8 for a million ids); such an id would be reported as a
+    duplicate, never silently merged.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        size = 1
+        while size < capacity:
+            size *= 2
+        self._slots = array("Q", bytes(8 * size))
+        self._used = 0
+
+    def __len__(self) -> int:
+        return self._used
+
+    @staticmethod
+    def _digest(value: str) -> int:
+        digest = hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest()
+        return int.from_bytes(digest, "little") or 1  # 0 marks an empty slot
+
+    def add(self, value: str) -> bool:
+        """Add `value`; False when it was there already."""
+        digest = self._digest(value)
+        slots = self._slots
+        mask = len(slots) - 1
+        slot = digest & mask
+        while True:
+            held = slots[slot]
+            if held == 0:
+                break
+            if held == digest:
+                return False
+            slot = (slot + 1) & mask
+        slots[slot] = digest
+        self._used += 1
+        if self._used * 2 > len(slots):
+            self._grow()
+        return True
+
+    def _grow(self) -> None:
+        old = self._slots
+        slots = self._slots = array("Q", bytes(16 * len(old)))
+        mask = len(slots) - 1
+        for digest in old:
+            if digest:
+                slot = digest & mask
+                while slots[slot]:
+                    slot = (slot + 1) & mask
+                slots[slot] = digest
+
+
+@dataclass(frozen=True)
+class SliceFile:
+    """The normalised records (JSON Lines) of one network in one batch part."""
+
+    part: int
+    network: str
+    path: Path
+    records: int
+
+
+@dataclass(frozen=True)
+class ProcessingResult:
+    batch_id: str
+    header: BatchHeader
+    shape: Shape
+    received: int
+    valid: int
+    rejected: int
+    counts: dict[str, int]  # valid records per network, in Network order
+    slices: list[SliceFile]  # by part, then Network order
+    rejects_report: Path | None  # None when no record was rejected
+
+    def parts(self) -> dict[int, list[SliceFile]]:
+        grouped: dict[int, list[SliceFile]] = {}
+        for piece in self.slices:
+            grouped.setdefault(piece.part, []).append(piece)
+        return grouped
+
+
+@dataclass
+class _OpenSlice:
+    part: int
+    path: Path
+    out: TextIO
+    records: int = 0
+
+
+@dataclass
+class _SliceWriters:
+    """At most one open file per network: the one of its current part."""
+
+    directory: Path
+    open_slices: dict[str, _OpenSlice] = field(default_factory=dict)
+    done: list[SliceFile] = field(default_factory=list)
+
+    def write(self, part: int, record: ChargebackRecord) -> None:
+        network = record.network.value
+        current = self.open_slices.get(network)
+        if current is None or current.part != part:
+            if current is not None:
+                self._close(network, current)
+            path = self.directory / f"part-{part:03d}" / f"{network}.jsonl"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            current = _OpenSlice(part, path, path.open("w", encoding="utf-8", buffering=_WRITE_BUFFER))
+            self.open_slices[network] = current
+        current.out.write(record.model_dump_json())
+        current.out.write("\n")
+        current.records += 1
+
+    def _close(self, network: str, current: _OpenSlice) -> None:
+        current.out.close()
+        self.done.append(SliceFile(current.part, network, current.path, current.records))
+
+    def close(self) -> list[SliceFile]:
+        for network, current in self.open_slices.items():
+            self._close(network, current)
+        self.open_slices.clear()
+        return sorted(self.done, key=lambda piece: (piece.part, _NETWORK_ORDER[piece.network]))
+
+    def abort(self) -> None:
+        for current in self.open_slices.values():
+            current.out.close()
+        self.open_slices.clear()
+
+
+class _Rejects:
+    """Rejections streamed to a JSON Lines file, then wrapped into the rejects report."""
+
+    def __init__(self, workdir: Path) -> None:
+        self._lines_path = workdir / _REJECTS_LINES_NAME
+        self.report_path = workdir / REJECTS_REPORT_NAME
+        self._out: TextIO | None = None
+        self.count = 0
+
+    def add(self, rejection: RecordRejection) -> None:
+        if self._out is None:
+            self._out = self._lines_path.open("w", encoding="utf-8", buffering=_WRITE_BUFFER)
+        self._out.write(json.dumps(rejection.to_report(), ensure_ascii=False))
+        self._out.write("\n")
+        self.count += 1
+
+    def write_report(self, batch_id: str | None, input_key: str) -> Path | None:
+        """The report `{"batch_id", "input_key", "rejected", "records": [...]}`, written as a stream."""
+        if self._out is None:
+            return None
+        self._out.close()
+        with self.report_path.open("w", encoding="utf-8") as report:
+            head = json.dumps({"batch_id": batch_id, "input_key": input_key, "rejected": self.count})
+            report.write(head[:-1] + ', "records": [\n')
+            with self._lines_path.open(encoding="utf-8") as lines:
+                for number, line in enumerate(lines):
+                    report.write(",\n" if number else "")
+                    report.write(line.rstrip("\n"))
+            report.write("\n]}\n")
+        self._lines_path.unlink()
+        return self.report_path
+
+
+def process_batch(
+    stream: BinaryIO,
+    file_name: str,
+    object_key: str,
+    etag: str,
+    today: date,
+    max_records_per_file: int,
+    max_file_bytes: int,
+    reject_policy: RejectPolicy,
+    workdir: Path,
+) -> ProcessingResult:
+    """Read, validate and split one batch file into normalised JSON Lines files under `workdir`.
+
+    Raises InvalidBatchFile (the file cannot be read as a batch) or BatchRejected (no valid record, or a
+    bad record under the strict policy). Either way the rejects report, if any, is at
+    `workdir / REJECTS_REPORT_NAME`.
+    """
+    reader = read_batch(stream, file_name)
+    splitter = Splitter(max_records_per_file, max_file_bytes)
+    writers = _SliceWriters(workdir / "normalised")
+    rejects = _Rejects(workdir)
+    seen = SeenIds()
+    counts = dict.fromkeys(_NETWORK_ORDER, 0)
+    received = 0
+    try:
+        for index, raw in reader:
+            received += 1
+            result = validate_record(raw, index, today)
+            if isinstance(result, ChargebackRecord) and not seen.add(result.chargeback_id):
+                result = duplicate_id_rejection(index, result.chargeback_id)
+            if isinstance(result, RecordRejection):
+                rejects.add(result)
+                if reject_policy is RejectPolicy.STRICT:
+                    rejects.write_report(None, object_key)
+                    raise BatchRejected(f"strict reject policy: {result.describe(file_name)}")
+                continue
+            part = splitter.assign(result.network.value, len(render_row(result)))
+            writers.write(part, result)
+            counts[result.network.value] += 1
+    except BaseException:
+        writers.abort()
+        raise
+    slices = writers.close()
+    batch_id = validate_batch_id(reader.header.batch_id) or derive_batch_id(object_key, etag)
+    report = rejects.write_report(batch_id, object_key)
+    valid = received - rejects.count
+    if valid == 0:
+        raise BatchRejected(
+            f"{redact_pans(file_name)}: no valid record ({received} received, {rejects.count} rejected)"
+            + ("; the rejects report lists why" if rejects.count else "")
+        )
+    assert reader.shape is not None
+    return ProcessingResult(
+        batch_id=batch_id,
+        header=reader.header,
+        shape=reader.shape,
+        received=received,
+        valid=valid,
+        rejected=rejects.count,
+        counts={network: count for network, count in counts.items() if count},
+        slices=slices,
+        rejects_report=report,
+    )
+
+
+def first_rejects(report: Path, limit: int) -> list[dict]:
+    """The first `limit` entries of a rejects report written by `process_batch`, without loading it whole."""
+    entries: list[dict] = []
+    with report.open(encoding="utf-8") as lines:
+        next(lines, None)  # the report's head line
+        for line in lines:
+            text = line.rstrip().rstrip(",")
+            if len(entries) >= limit or not text.startswith("{"):
+                break
+            entries.append(json.loads(text))
+    return entries
+
+
+def iter_normalised_records(stream: BinaryIO, chunk_size: int = 64 * 1024) -> Iterator[ChargebackRecord]:
+    """The records of a normalised JSON Lines file (as `process_batch` writes them), read as a stream."""
+    pending = b""
+    while True:
+        chunk = stream.read(chunk_size)
+        if not chunk:
+            break
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            if line:
+                yield ChargebackRecord.model_validate_json(line)
+    if pending.strip():
+        yield ChargebackRecord.model_validate_json(pending)

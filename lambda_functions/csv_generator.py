@@ -1,0 +1,54 @@
+"""csv_generator Lambda: one batch part -> its CSV files (at most one per network) in the processed bucket.
+
+The same normalised records always give byte-identical files, so a redrive can compare SHA-256 values.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from chargeback import layout
+from chargeback.contracts import BatchPart, GeneratedFile, GeneratedPart, NetworkSlice
+from chargeback.csv_writer import write_csv_file
+from chargeback.processing import iter_normalised_records
+from chargeback.storage import open_object, upload_file
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+s3 = boto3.client("s3")
+
+
+@tracer.capture_method
+def generate_file(part: BatchPart, piece: NetworkSlice, workdir: Path) -> GeneratedFile:
+    """Write one network's CSV file of the part from its normalised records, and upload it."""
+    name = layout.csv_file_name(piece.network, part.batch_id, part.part)
+    path = workdir / name
+    summary = write_csv_file(iter_normalised_records(open_object(s3, piece.bucket, piece.key)), path)
+    if summary.rows != piece.records:
+        raise ValueError(f"{piece.key} holds {summary.rows} records, the manifest says {piece.records}")
+    key = layout.csv_key(part.batch_id, name)
+    upload_file(s3, piece.bucket, key, path, "text/csv; charset=utf-8")
+    path.unlink()
+    with single_metric(name="FilesGenerated", unit=MetricUnit.Count, value=1) as metric:
+        metric.add_dimension(name="network", value=piece.network)
+    logger.info("csv generated", extra={"key": key, "rows": summary.rows, "bytes": summary.bytes})
+    return GeneratedFile(
+        batch_id=part.batch_id, network=piece.network, name=name, bucket=piece.bucket, key=key,
+        rows=summary.rows, bytes=summary.bytes, sha256=summary.sha256,
+    )  # fmt: skip
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    part = BatchPart.model_validate(event)
+    with tempfile.TemporaryDirectory(prefix="csv-") as workdir:
+        files = [generate_file(part, piece, Path(workdir)) for piece in part.networks]
+    return GeneratedPart(batch_id=part.batch_id, part=part.part, files=files).model_dump(mode="json")

@@ -1,0 +1,123 @@
+"""data_processor Lambda: one uploaded batch file -> normalised records per part and network, a rejects
+report and a manifest in the processed bucket; returns the manifest (S3 references and counts only).
+
+A file that cannot be read as a batch (InvalidBatchFile), or a batch that cannot go on (BatchRejected), is
+moved byte for byte to `rejected/` with an error report beside it, and the same exception is raised again
+for the state machine to catch by name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from chargeback import layout
+from chargeback.contracts import BatchPart, InputRef, Manifest, NetworkSlice, ProcessRequest, S3Ref
+from chargeback.errors import BatchRejected, InvalidBatchFile
+from chargeback.processing import REJECTS_REPORT_NAME, ProcessingResult, first_rejects, process_batch
+from chargeback.settings import Settings, load_settings
+from chargeback.storage import move_object, object_etag, open_object, put_json, upload_file
+
+REJECTS_IN_ERROR_REPORT = 1000
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+s3 = boto3.client("s3")
+
+
+@tracer.capture_method
+def reject_input(request: ProcessRequest, error: Exception, workdir: Path) -> None:
+    """Move the input to `rejected/` unchanged and write the error report beside it."""
+    rejected_key = layout.rejected_key(request.key)
+    move_object(s3, request.bucket, request.key, rejected_key)
+    report: dict[str, object] = {
+        "file": request.key,
+        "error_type": type(error).__name__,
+        "error": str(error),
+        "rejected_key": rejected_key,
+    }
+    rejects = workdir / REJECTS_REPORT_NAME
+    if rejects.exists():
+        report["rejects"] = first_rejects(rejects, REJECTS_IN_ERROR_REPORT)
+    put_json(s3, request.bucket, layout.rejected_report_key(request.key), report)
+    logger.warning(
+        "input rejected", extra={"input_key": request.key, "rejected_key": rejected_key, "error": str(error)}
+    )
+
+
+@tracer.capture_method
+def publish(result: ProcessingResult, request: ProcessRequest, etag: str, settings: Settings) -> Manifest:
+    """Upload the normalised slices and the rejects report, write the manifest, and return it."""
+    bucket, batch_id = settings.processed_bucket, result.batch_id
+    parts = []
+    for part, slices in result.parts().items():
+        networks = []
+        for piece in slices:
+            key = layout.normalised_key(batch_id, part, piece.network)
+            upload_file(s3, bucket, key, piece.path, "application/x-ndjson")
+            networks.append(
+                NetworkSlice(network=piece.network, bucket=bucket, key=key, records=piece.records)
+            )
+        parts.append(BatchPart(batch_id=batch_id, part=part, networks=networks))
+    rejects = None
+    if result.rejects_report is not None:
+        rejects = S3Ref(bucket=bucket, key=layout.rejects_report_key(batch_id))
+        upload_file(s3, bucket, rejects.key, result.rejects_report, "application/json")
+    manifest = Manifest(
+        batch_id=batch_id,
+        input=InputRef(
+            bucket=request.bucket,
+            key=request.key,
+            etag=etag,
+            archive_key=layout.archive_key(request.key),
+            copy_source=layout.copy_source(request.bucket, request.key),
+        ),
+        received=result.received,
+        valid=result.valid,
+        rejected=result.rejected,
+        counts=result.counts,
+        rejects_report=rejects,
+        manifest=S3Ref(bucket=bucket, key=layout.manifest_key(batch_id)),
+        parts=parts,
+    )
+    put_json(s3, bucket, manifest.manifest.key, manifest.model_dump(mode="json"))
+    return manifest
+
+
+def record_counts(result: ProcessingResult) -> None:
+    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=result.received)
+    metrics.add_metric(name="RecordsValid", unit=MetricUnit.Count, value=result.valid)
+    metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=result.rejected)
+    counts: dict[str, object] = {"batch_id": result.batch_id, "shape": result.shape.value}
+    counts |= {"received": result.received}
+    counts |= {"valid": result.valid, "rejected": result.rejected, "counts": result.counts}
+    logger.info("batch processed", extra=counts | {"parts": len(result.parts())})
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    request = ProcessRequest.model_validate(event)
+    settings = load_settings(os.environ)
+    etag = request.etag.strip('"') or object_etag(s3, request.bucket, request.key)
+    with tempfile.TemporaryDirectory(prefix="batch-") as workdir:
+        try:
+            stream = open_object(s3, request.bucket, request.key, etag)
+            result = process_batch(
+                stream, request.key, request.key, etag, datetime.now(UTC).date(), settings.max_records_per_file,
+                settings.max_file_bytes, settings.reject_policy, Path(workdir),
+            )  # fmt: skip
+        except (InvalidBatchFile, BatchRejected) as error:
+            reject_input(request, error, Path(workdir))
+            raise
+        manifest = publish(result, request, etag, settings)
+    record_counts(result)
+    return manifest.model_dump(mode="json")
