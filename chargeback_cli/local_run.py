@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any
 
+from aws_lambda_powertools.utilities import parameters
 from chargeback.layout import INCOMING_PREFIX, rejects_report_key
 from moto import mock_aws
 
@@ -34,13 +35,11 @@ Progress = Callable[[str], None]
 LOCAL_DELIVERY_SETTINGS = {
     "delivery_retry_interval_seconds": 1,
     "delivery_retry_max_attempts": 2,
+    "delivery_max_attempts": 2,
+    "delivery_timeout_seconds": 10,
 }
-LOCAL_LAMBDA_ENVIRONMENT = {
-    "DELIVERY_MAX_ATTEMPTS": "3",
-    "DELIVERY_BACKOFF_SECONDS": "0.2",
-    "DELIVERY_TIMEOUT_SECONDS": "10",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-}
+# No X-Ray daemon on a laptop.
+LOCAL_LAMBDA_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true"}
 
 
 def local_settings(**overrides: Any) -> StackSettings:
@@ -77,6 +76,8 @@ class LocalPipeline:
 
     def __enter__(self) -> LocalPipeline:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        # A new stack is a new set of Lambda containers: nothing cached from an earlier one (secrets).
+        parameters.clear_caches()
         try:
             targets = self.given_targets
             if targets is None:

@@ -342,6 +342,14 @@ class LocalServers:
         server.port = acceptor.get_port()
         server.running = (acceptor, connections)
 
+    def rotate_host_key(self) -> None:
+        """Give the SFTP servers a new host key and restart them (a "changed host key" for pinned clients)."""
+        self._host_key = asyncssh.generate_private_key("ssh-ed25519")
+        for network, server in self._servers.items():
+            if server.protocol.startswith("sftp") and server.running is not None:
+                self.stop(network)
+                self.start(network)
+
     # --- what tests and the local run read ---------------------------------------------------------
 
     @property

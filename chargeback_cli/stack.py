@@ -35,6 +35,8 @@ class StackSettings:
     log_level: str | None = None
     delivery_retry_interval_seconds: int | None = None
     delivery_retry_max_attempts: int | None = None
+    delivery_max_attempts: int | None = None
+    delivery_timeout_seconds: int | None = None
     enable_success_notifications: bool = True
     extra_environment: dict[str, str] = field(default_factory=dict)
 
