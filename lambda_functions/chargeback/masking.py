@@ -15,6 +15,7 @@ PAN_MAX_DIGITS = 19
 _MASKED = re.compile(r"([0-9]{6,})[Xx*]+([0-9]{4,})")
 _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]{13,19}(?![0-9])")
 _SEPARATORS = str.maketrans("", "", " -")
+_CANONICAL_MASKED = re.compile(r"[0-9]{6}\*{3,9}[0-9]{4}")  # already first 6 + '*' + last 4
 
 
 class CardNumberError(ValueError):
@@ -54,6 +55,8 @@ def normalise_card_number(value: str) -> str:
     """
     if not isinstance(value, str):
         raise CardNumberError("type", "card_number must be a string")
+    if _CANONICAL_MASKED.fullmatch(value) is not None:
+        return value
     compact = value.translate(_SEPARATORS)
     if not compact:
         raise CardNumberError("required", "card_number is empty")

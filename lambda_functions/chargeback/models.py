@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -44,6 +45,21 @@ class ChargebackRecord(BaseModel):
     reason_description: str
     stage: Stage
     response_due_date: date | None
+
+    @classmethod
+    def from_checked(cls, values: dict[str, Any]) -> ChargebackRecord:
+        """A record from values that validation has already checked and normalised, without a second pass.
+
+        `values` must hold exactly the fields, with their final types (Network, Stage, date, Decimal). This
+        saves pydantic's re-validation (about 5 us a record, mostly the Decimal). A test pins the result
+        against `model_validate` so a pydantic upgrade that changes model internals is caught.
+        """
+        record = cls.__new__(cls)
+        object.__setattr__(record, "__dict__", values)
+        object.__setattr__(record, "__pydantic_fields_set__", set(values))
+        object.__setattr__(record, "__pydantic_extra__", None)
+        object.__setattr__(record, "__pydantic_private__", None)
+        return record
 
 
 class BatchHeader(BaseModel):

@@ -1,19 +1,80 @@
-"""Validation of one raw chargeback record into a `ChargebackRecord` or a `RecordRejection`. (Skeleton.)"""
+"""Validation of one raw chargeback record (contract section 2) into a `ChargebackRecord` or a rejection.
+
+`validate_record` collects every error of a record, not just the first. Error messages are fixed texts
+that name the field and the rule: they never echo an input value, so a full card number (PAN) or card
+security data given in the input cannot leak through them. The checks are plain comparisons and compiled
+regular expressions (no exception per field on the happy path), and a valid record is built without a
+second validation pass, so validation keeps up with the streaming reader.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from chargeback.models import ChargebackRecord
+from chargeback.currencies import minor_units, quantum
+from chargeback.masking import CardNumberError, find_full_pans, normalise_card_number, redact_pans
+from chargeback.models import ChargebackRecord, Stage
+from chargeback.networks import normalise_network
+from chargeback.reason_codes import REASON_CODES, canonical_reason_code
 
+# Field names that carry card security data. A record holding any of them (in any letter case, with or
+# without `-`, `_`, `.` or spaces, at any depth of an extra field) with a non-empty value is rejected.
 CARD_SECURITY_FIELDS: frozenset[str] = frozenset(
-    ("cvv", "cvv2", "cvc", "cvc2", "cid", "csc", "cav2", "track", "track1", "track2", "track_data", "pin")
+    {
+        "cvv", "cvv2", "icvv", "cvc", "cvc2", "cid", "csc", "cav2", "cvn", "cvn2", "cvd", "cve",
+        "cvv_code", "security_code", "card_security_code", "card_verification_value",
+        "card_verification_code", "card_verification_number",
+        "track", "track1", "track2", "track3", "track_data", "track1_data", "track2_data",
+        "magstripe", "magnetic_stripe", "mag_stripe", "stripe_data",
+        "pin", "pin_block", "pin_code", "pvv",
+    }
+)  # fmt: skip
+_SECURITY_SEPARATORS = str.maketrans("", "", "-_. ")
+_SECURITY_COMPACT: frozenset[str] = frozenset(
+    name.translate(_SECURITY_SEPARATORS) for name in CARD_SECURITY_FIELDS
 )
+
+# The input fields of section 2. Any other field is ignored (after the card security check).
+RECORD_FIELDS: frozenset[str] = frozenset(
+    {
+        "chargeback_id", "network", "case_number", "arn", "card_number", "merchant_id", "merchant_name",
+        "transaction_id", "transaction_date", "chargeback_date", "amount", "currency", "reason_code",
+        "stage", "response_due_date",
+    }
+)  # fmt: skip
+
+BATCH_ID_MAX_CHARS = 64
+MAX_AMOUNT_DIGITS = 18  # integer digits; larger amounts are refused rather than risk silent rounding
+
+_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_ID_FORBIDDEN = re.compile(r"[^A-Za-z0-9._-]+")
+_ARN = re.compile(r"[0-9]{23}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
+_DECIMAL_TEXT_MAX_CHARS = 64
+_STAGE_SEPARATORS = re.compile(r"[\s.-]+")
+_STAGES: dict[str, Stage] = {
+    **{stage.value: stage for stage in Stage},
+    "chargeback": Stage.FIRST_CHARGEBACK,
+    "first_chargeback": Stage.FIRST_CHARGEBACK,
+    "firstchargeback": Stage.FIRST_CHARGEBACK,
+    "re_presentment": Stage.REPRESENTMENT,
+    "second_presentment": Stage.REPRESENTMENT,
+    "prearbitration": Stage.PRE_ARBITRATION,
+    "pre_arb": Stage.PRE_ARBITRATION,
+    "arb": Stage.ARBITRATION,
+}
 
 
 @dataclass(frozen=True)
 class FieldError:
+    """One broken rule. `message` names the field and the rule; it never holds an input value."""
+
     field: str
     rule: str
     message: str
@@ -21,24 +82,372 @@ class FieldError:
 
 @dataclass(frozen=True)
 class RecordRejection:
+    """A record left out of the batch, with every error found in it.
+
+    `chargeback_id` is the record's id when it is a valid one (with any full-PAN-like digit run in it
+    masked), else None.
+    """
+
     index: int
     chargeback_id: str | None
     errors: tuple[FieldError, ...]
 
     def describe(self, file_name: str) -> str:
-        raise NotImplementedError
+        """One line: "<file>: record <index> (chargeback_id X): field 'amount' [rule]: message; ..."."""
+        who = f"chargeback_id {self.chargeback_id}" if self.chargeback_id else "no valid chargeback_id"
+        problems = "; ".join(f"field '{e.field}' [{e.rule}]: {e.message}" for e in self.errors)
+        return f"{redact_pans(file_name)}: record {self.index} ({who}): {problems}"
 
     def to_report(self) -> dict:
-        raise NotImplementedError
+        """The rejects-report entry: {"index", "chargeback_id", "errors": [{"field", "rule", "message"}]}."""
+        return {
+            "index": self.index,
+            "chargeback_id": self.chargeback_id,
+            "errors": [{"field": e.field, "rule": e.rule, "message": e.message} for e in self.errors],
+        }
+
+
+def duplicate_id_rejection(index: int, chargeback_id: str) -> RecordRejection:
+    """The rejection of a record whose `chargeback_id` appeared earlier in the file (the first is kept)."""
+    error = FieldError(
+        "chargeback_id",
+        "duplicate",
+        "chargeback_id appeared earlier in the file; the first occurrence is kept",
+    )
+    return RecordRejection(index, redact_pans(chargeback_id), (error,))
+
+
+def _is_empty(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, dict)):
+        return not value
+    return False
+
+
+def _is_security_field(name: object) -> bool:
+    return (
+        isinstance(name, str)
+        and len(name) <= 64
+        and name.translate(_SECURITY_SEPARATORS).lower() in _SECURITY_COMPACT
+    )
+
+
+_SECURITY_MESSAGE = "card security data is not accepted; the record is rejected"
+_NESTED_SECURITY_MESSAGE = "card security data (in a nested object) is not accepted; the record is rejected"
+_MAX_NESTED_NODES = 10_000
+
+
+def _security_errors(raw: dict[Any, Any], errors: list[FieldError]) -> None:
+    """Reject card security data in the extra fields, at any depth. Its value is never looked at again."""
+    nested: list[dict[Any, Any] | list[Any]] = []
+    for key, value in raw.items():
+        if key in RECORD_FIELDS:
+            continue
+        if _is_security_field(key):
+            if not _is_empty(value):
+                errors.append(FieldError(key, "card_security_data", _SECURITY_MESSAGE))
+        elif isinstance(value, (dict, list)):
+            nested.append(value)
+    seen = 0
+    while nested and seen < _MAX_NESTED_NODES:
+        node = nested.pop()
+        seen += 1
+        items = node.items() if isinstance(node, dict) else ((None, item) for item in node)
+        for key, value in items:
+            if key is not None and _is_security_field(key) and not _is_empty(value):
+                errors.append(FieldError(key, "card_security_data", _NESTED_SECURITY_MESSAGE))
+            elif isinstance(value, (dict, list)):
+                nested.append(value)
+
+
+def _missing_or_type(name: str, value: object, type_message: str) -> FieldError:
+    if value is None or value == "":
+        return FieldError(name, "required", f"{name} is required")
+    return FieldError(name, "type", type_message)
+
+
+def _optional_text(raw: dict[Any, Any], name: str, errors: list[FieldError]) -> str | None:
+    value = raw.get(name)
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        errors.append(FieldError(name, "type", f"{name} must be a string"))
+        return None
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            errors.append(
+                FieldError(name, "encoding", f"{name} holds characters that cannot be UTF-8 encoded")
+            )
+            return None
+    return value
+
+
+def _date(raw: dict[Any, Any], name: str, required: bool, errors: list[FieldError]) -> date | None:
+    value = raw.get(name)
+    if type(value) is str and len(value) == 10 and _ISO_DATE.fullmatch(value) is not None:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            errors.append(FieldError(name, "invalid_date", f"{name} is not a calendar date"))
+            return None
+    if value is None or value == "":
+        if required:
+            errors.append(FieldError(name, "required", f"{name} is required"))
+    elif type(value) is str:
+        errors.append(FieldError(name, "format", f"{name} must be an ISO 8601 date YYYY-MM-DD"))
+    else:
+        errors.append(FieldError(name, "type", f"{name} must be a date string YYYY-MM-DD"))
+    return None
+
+
+def _amount(value: object, errors: list[FieldError]) -> Decimal | None:
+    """The amount as a Decimal (> 0, finite, not too large), before the currency's precision check."""
+    amount: Decimal
+    if isinstance(value, Decimal):
+        amount = value
+    elif type(value) is str and value:
+        if len(value) > _DECIMAL_TEXT_MAX_CHARS or _DECIMAL_TEXT.fullmatch(value) is None:
+            errors.append(FieldError("amount", "format", "amount must be a decimal number such as 125.50"))
+            return None
+        amount = Decimal(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        amount = Decimal(value)
+    elif isinstance(value, float):
+        errors.append(
+            FieldError("amount", "type", "amount must be a decimal (JSON string or number), never a float")
+        )
+        return None
+    else:
+        errors.append(
+            _missing_or_type("amount", value, "amount must be a decimal, as a JSON string or number")
+        )
+        return None
+    if not amount.is_finite():
+        errors.append(FieldError("amount", "format", "amount must be a finite decimal number"))
+        return None
+    if amount <= 0:
+        errors.append(FieldError("amount", "positive", "amount must be greater than 0"))
+        return None
+    if amount.adjusted() >= MAX_AMOUNT_DIGITS:
+        errors.append(
+            FieldError("amount", "too_large", f"amount must have at most {MAX_AMOUNT_DIGITS} integer digits")
+        )
+        return None
+    return amount
+
+
+def _in_minor_units(amount: Decimal, currency: str, units: int, errors: list[FieldError]) -> Decimal | None:
+    """`amount` with exactly `units` fraction digits, or None (and an error) when that would need rounding."""
+    exponent = amount.as_tuple().exponent
+    if exponent == -units:
+        return amount
+    try:
+        quantised = amount.quantize(quantum(units))
+    except InvalidOperation:  # pragma: no cover - amounts are bounded above; a safety net
+        quantised = None
+    if quantised is None or quantised != amount:
+        message = f"amount has more fraction digits than {currency} allows ({units}), not rounded"
+        errors.append(FieldError("amount", "precision", message))
+        return None
+    return quantised
+
+
+def _stage(value: object, errors: list[FieldError]) -> Stage:
+    if value is None or value == "":
+        return Stage.FIRST_CHARGEBACK
+    if type(value) is not str:
+        errors.append(FieldError("stage", "type", "stage must be a string"))
+        return Stage.FIRST_CHARGEBACK
+    found = _STAGES.get(value) or _STAGES.get(_STAGE_SEPARATORS.sub("_", value.strip()).lower())
+    if found is None:
+        message = "stage must be first_chargeback, representment, pre_arbitration or arbitration"
+        errors.append(FieldError("stage", "unknown_stage", message))
+        return Stage.FIRST_CHARGEBACK
+    return found
+
+
+def _safe_chargeback_id(raw: dict[Any, Any]) -> str | None:
+    value = raw.get("chargeback_id")
+    if type(value) is str and _ID.fullmatch(value) is not None:
+        return redact_pans(value) if len(value) >= 13 else value
+    return None
 
 
 def validate_record(raw: object, index: int, today: date) -> ChargebackRecord | RecordRejection:
-    raise NotImplementedError
+    """Check one raw record against every rule of section 2; the normalised record, or all its errors.
+
+    `raw` is what the reader yields (a dict from JSON, numbers as int or Decimal). `today` is the UTC date
+    that `chargeback_date` may not pass. Duplicate ids are the reader's concern (`duplicate_id_rejection`).
+    The fast path is written out inline on purpose: it runs for every record of files of millions.
+    """
+    if not isinstance(raw, dict):
+        return RecordRejection(
+            index, None, (FieldError("<record>", "type", "a record must be a JSON object"),)
+        )
+    errors: list[FieldError] = []
+
+    chargeback_id = raw.get("chargeback_id")
+    if type(chargeback_id) is not str or _ID.fullmatch(chargeback_id) is None:
+        if type(chargeback_id) is str and len(chargeback_id) > 64:
+            errors.append(
+                FieldError("chargeback_id", "length", "chargeback_id must have at most 64 characters")
+            )
+        elif type(chargeback_id) is str and chargeback_id:
+            message = "chargeback_id may hold only letters, digits, '.', '_', '-'"
+            errors.append(FieldError("chargeback_id", "pattern", message))
+        else:
+            errors.append(_missing_or_type("chargeback_id", chargeback_id, "chargeback_id must be a string"))
+
+    network_value = raw.get("network")
+    network = normalise_network(network_value) if type(network_value) is str else None
+    if network is None:
+        if type(network_value) is str and network_value:
+            message = "network must be visa, mastercard, amex, discover or an alias"
+            errors.append(FieldError("network", "unknown_network", message))
+        else:
+            errors.append(_missing_or_type("network", network_value, "network must be a string"))
+
+    case_number = _optional_text(raw, "case_number", errors)
+
+    arn = raw.get("arn")
+    if arn is not None and (type(arn) is not str or _ARN.fullmatch(arn) is None):
+        if arn == "":
+            arn = None
+        else:
+            rule = "pattern" if type(arn) is str else "type"
+            errors.append(FieldError("arn", rule, "arn must be a string of exactly 23 digits"))
+
+    card_number: str | None = None
+    card_value = raw.get("card_number")
+    if card_value is None or card_value == "":
+        errors.append(FieldError("card_number", "required", "card_number is required"))
+    else:
+        try:
+            card_number = normalise_card_number(card_value)
+        except CardNumberError as error:
+            errors.append(FieldError("card_number", error.rule, error.message))
+
+    merchant_id = raw.get("merchant_id")
+    if (
+        type(merchant_id) is not str
+        or not merchant_id
+        or len(merchant_id) > 64
+        or not merchant_id.isprintable()
+    ):
+        if type(merchant_id) is str and len(merchant_id) > 64:
+            errors.append(FieldError("merchant_id", "length", "merchant_id must have at most 64 characters"))
+        elif type(merchant_id) is str and merchant_id:
+            message = "merchant_id may hold only printable characters"
+            errors.append(FieldError("merchant_id", "printable", message))
+        else:
+            errors.append(_missing_or_type("merchant_id", merchant_id, "merchant_id must be a string"))
+
+    merchant_name = _optional_text(raw, "merchant_name", errors)
+    transaction_id = _optional_text(raw, "transaction_id", errors)
+
+    transaction_date = _date(raw, "transaction_date", True, errors)
+    chargeback_date = _date(raw, "chargeback_date", True, errors)
+    if chargeback_date is not None:
+        if transaction_date is not None and chargeback_date < transaction_date:
+            message = "chargeback_date must not be before transaction_date"
+            errors.append(FieldError("chargeback_date", "before_transaction_date", message))
+        if chargeback_date > today:
+            errors.append(
+                FieldError("chargeback_date", "in_future", "chargeback_date must not be after today (UTC)")
+            )
+
+    amount = _amount(raw.get("amount"), errors)
+
+    currency: str | None = None
+    currency_value = raw.get("currency")
+    units: int | None = None
+    if type(currency_value) is str and len(currency_value) == 3:
+        currency = currency_value if currency_value.isupper() else currency_value.upper()
+        units = minor_units(currency)
+    if units is None or currency is None:
+        if type(currency_value) is str and currency_value:
+            message = "currency must be an ISO 4217 alpha-3 code"
+            errors.append(FieldError("currency", "unknown_currency", message))
+        else:
+            errors.append(_missing_or_type("currency", currency_value, "currency must be a string"))
+    elif amount is not None:
+        amount = _in_minor_units(amount, currency, units, errors)
+
+    reason_code = None
+    reason_value = raw.get("reason_code")
+    if type(reason_value) is not str or not reason_value:
+        errors.append(_missing_or_type("reason_code", reason_value, "reason_code must be a string"))
+    elif network is not None:
+        reason_code = canonical_reason_code(network, reason_value)
+        if reason_code is None:
+            message = f"reason_code is not a known {network.value} reason code"
+            errors.append(FieldError("reason_code", "unknown_reason_code", message))
+
+    stage = _stage(raw.get("stage"), errors)
+    response_due_date = _date(raw, "response_due_date", False, errors)
+
+    if not RECORD_FIELDS.issuperset(raw):
+        _security_errors(raw, errors)
+
+    if errors or network is None or reason_code is None:
+        return RecordRejection(index, _safe_chargeback_id(raw), tuple(errors))
+    return ChargebackRecord.from_checked(
+        {
+            "chargeback_id": chargeback_id,
+            "network": network,
+            "case_number": case_number,
+            "arn": arn,
+            "card_number": card_number,
+            "merchant_id": merchant_id,
+            "merchant_name": merchant_name,
+            "transaction_id": transaction_id,
+            "transaction_date": transaction_date,
+            "chargeback_date": chargeback_date,
+            "amount": amount,
+            "currency": currency,
+            "reason_code": reason_code,
+            "reason_description": REASON_CODES[network][reason_code],
+            "stage": stage,
+            "response_due_date": response_due_date,
+        }
+    )
 
 
 def validate_batch_id(value: object) -> str | None:
-    raise NotImplementedError
+    """The file's own `batch_id` when usable: [A-Za-z0-9._-]{1,64}, no leading dot, no full-PAN-like run."""
+    if type(value) is not str or _ID.fullmatch(value) is None or value.startswith("."):
+        return None
+    if len(value) >= 13 and find_full_pans(value):
+        return None
+    return value
+
+
+_KNOWN_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz")
+_DERIVED_STEM_MAX_CHARS = 48
+_DERIVED_HASH_CHARS = 12
 
 
 def derive_batch_id(object_key: str, etag: str) -> str:
-    raise NotImplementedError
+    """A batch id for a file without a usable one: its base name, sanitised, plus a hash of key and ETag.
+
+    'incoming/Daily Visa 2026-01-05.json' -> 'Daily-Visa-2026-01-05-<12 hex>'. The same object (key and
+    content) always gives the same id; the result always passes `validate_batch_id`.
+    """
+    name = object_key.rsplit("/", 1)[-1]
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in _KNOWN_SUFFIXES:
+            if name.lower().endswith(suffix) and len(name) > len(suffix):
+                name = name[: -len(suffix)]
+                stripped = True
+    stem = _ID_FORBIDDEN.sub("-", redact_pans(name)).lstrip(".-_")[:_DERIVED_STEM_MAX_CHARS].rstrip(".-_")
+    digest = hashlib.sha256(f"{object_key}\n{etag.strip().strip(chr(34))}".encode("utf-8", "surrogatepass"))
+    suffix = digest.hexdigest()[:_DERIVED_HASH_CHARS]
+    candidate = f"{stem}-{suffix}" if stem else f"batch-{suffix}"
+    return candidate if validate_batch_id(candidate) is not None else f"batch-{suffix}"
