@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from chargeback_cli.local_run import LocalPipeline, local_settings
     from chargeback_cli.report import render_report
 
-    # Handler logs are the functions' logs (DIR/logs/), never mixed into our output.
+    # Handler logs and warnings are the functions' (DIR/logs/), never mixed into our output.
     install_stdout_router()
+    warnings.simplefilter("ignore")
     out = sys.__stdout__ or sys.stdout
 
     def progress(line: str) -> None:

@@ -113,7 +113,15 @@ class LambdaEmulation:
             log_group_name=f"/aws/lambda/{function.function_name}",
             timeout_seconds=int(function.timeout or 3),
         )
-        with _INVOCATION_LOCK, _environment(emulated.environment), _captured_stdout() as output:
+        runtime_environment = {
+            # What the Lambda runtime sets, so SDK clients and Powertools find their region and name.
+            "AWS_REGION": function.region,
+            "AWS_DEFAULT_REGION": function.region,
+            "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(context.memory_limit_in_mb),
+            **emulated.environment,
+        }
+        with _INVOCATION_LOCK, _environment(runtime_environment), _captured_stdout() as output:
             emulated.invocations += 1
             try:
                 result = emulated.resolve()(event if event is not None else {}, context)

@@ -11,6 +11,7 @@ starts an execution with that event.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -76,6 +77,8 @@ class LocalPipeline:
 
     def __enter__(self) -> LocalPipeline:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        # moto's interpreter logs every caught error at WARNING; the execution history has them all.
+        logging.getLogger("moto").setLevel(logging.ERROR)
         # A new stack is a new set of Lambda containers: nothing cached from an earlier one (secrets).
         parameters.clear_caches()
         try:

@@ -50,7 +50,8 @@ def summarise_execution(
         elif name == "Generate CSV Files":
             for file in output["generated"]["files"]:
                 generated[file["name"]] = file
-        elif name in ("Deliver File", "Record Delivery Failure"):
+        elif name in ("Deliver File", "Record Delivery Failure") and "name" in output:
+            # A caught failure also exits "Deliver File", with its input and the error: skip that one.
             deliveries[output["name"]] = output
         elif name.startswith("Describe "):
             message = output["notification"]["message"]
