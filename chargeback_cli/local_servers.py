@@ -128,6 +128,7 @@ def _ftp_handler(server: _Server, certfile: Path | None) -> type[FTPHandler]:
     Handler.authorizer = authorizer
     Handler.banner = f"chargeback local {server.protocol} server for {server.network}"
     Handler.timeout = 60
+    Handler.auth_failed_timeout = 0.2
     if certfile is not None:
         Handler.certfile = str(certfile)
         Handler.tls_control_required = True

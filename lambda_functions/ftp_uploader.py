@@ -1,0 +1,82 @@
+"""ftp_uploader: deliver one generated CSV file (a `GeneratedFile`) to its network's server, once.
+
+Environment: SECRET_PREFIX (e.g. chargeback-ftp-credentials-dev), PROCESSED_BUCKET (where the receipts
+go), optional DELIVERY_MAX_ATTEMPTS (in-Lambda attempts, default 4) and DELIVERY_TIMEOUT_SECONDS
+(connect and I/O timeout, default 30). Targets come from Secrets Manager, cached per container.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import BinaryIO
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from chargeback.contracts import GeneratedFile
+from chargeback.delivery import DeliverySettings, deliver
+from chargeback.errors import ChargebackError
+from chargeback.ledger import S3Ledger
+from chargeback.storage import open_object
+from chargeback.targets import Target, resolve_target
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+copy_config_to_registered_loggers(source_logger=logger, include={"chargeback"})
+
+s3 = boto3.client("s3")
+SECRET_PREFIX = os.environ.get("SECRET_PREFIX", "")
+PROCESSED_BUCKET = os.environ.get("PROCESSED_BUCKET", "")
+SECRET_MAX_AGE_SECONDS = 300
+SETTINGS = DeliverySettings(
+    max_attempts=int(os.environ.get("DELIVERY_MAX_ATTEMPTS", "4")),
+    timeout_seconds=float(os.environ.get("DELIVERY_TIMEOUT_SECONDS", "30")),
+)
+LEDGER = S3Ledger(s3, PROCESSED_BUCKET)
+
+
+def _secret(name: str) -> str | None:
+    """The secret's text, cached per container; None when there is no such secret."""
+    try:
+        return str(parameters.get_secret(name, max_age=SECRET_MAX_AGE_SECONDS))
+    except GetParameterError as exc:
+        if "ResourceNotFoundException" in str(exc):
+            return None
+        raise
+
+
+@tracer.capture_method
+def _target(network: str) -> Target:
+    return resolve_target(network, SECRET_PREFIX, _secret)
+
+
+def _source(file: GeneratedFile) -> BinaryIO:
+    return open_object(s3, file.bucket, file.key)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    file = GeneratedFile.model_validate(event)
+    metrics.add_dimension(name="network", value=file.network)
+    logger.append_keys(batch_id=file.batch_id, network=file.network, file_name=file.name)
+    started = time.monotonic()
+    try:
+        result = deliver(file, _target(file.network), lambda: _source(file), LEDGER, SETTINGS)
+    except ChargebackError:
+        metrics.add_metric(name="DeliveryFailures", unit=MetricUnit.Count, value=1)
+        raise
+    if not result.already_delivered:
+        metrics.add_metric(name="FilesDelivered", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="BytesDelivered", unit=MetricUnit.Bytes, value=result.bytes)
+        metrics.add_metric(
+            name="DeliveryLatency", unit=MetricUnit.Milliseconds, value=(time.monotonic() - started) * 1000
+        )
+    return result.model_dump(mode="json")
