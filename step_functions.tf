@@ -8,6 +8,9 @@ locals {
       "queue_url:failed_batches" = aws_sqs_queue.failed_batches.url
       "bucket:raw"               = aws_s3_bucket.raw.bucket
       "bucket:processed"         = aws_s3_bucket.processed.bucket
+
+      "setting:delivery_retry_interval_seconds" = var.delivery_retry_interval_seconds
+      "setting:delivery_retry_max_attempts"     = var.delivery_retry_max_attempts
     },
   )
   state_machine_name = "${local.name_prefix}-${local.stack.state_machine.name_suffix}"

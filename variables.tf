@@ -283,3 +283,25 @@ variable "alarm_period_seconds" {
     error_message = "alarm_period_seconds must be 60, 300, 900 or 3600."
   }
 }
+
+variable "delivery_retry_interval_seconds" {
+  description = "First wait before the state machine retries a transient delivery failure, in seconds (doubles each attempt, with jitter)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.delivery_retry_interval_seconds >= 1 && var.delivery_retry_interval_seconds <= 3600
+    error_message = "delivery_retry_interval_seconds must be 1-3600."
+  }
+}
+
+variable "delivery_retry_max_attempts" {
+  description = "How many times the state machine retries a transient delivery failure before the batch fails (and can be redriven)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.delivery_retry_max_attempts >= 0 && var.delivery_retry_max_attempts <= 10
+    error_message = "delivery_retry_max_attempts must be 0-10."
+  }
+}

@@ -80,14 +80,20 @@ def used_types(directory: Path) -> set[tuple[str, str]]:
     found = set()
     for path in directory.glob("*.tf"):
         for match in DECLARATION.finditer(path.read_text()):
-            found.add(("resources" if match.group("kind") == "resource" else "data-sources", match.group("type")))
+            found.add(
+                ("resources" if match.group("kind") == "resource" else "data-sources", match.group("type"))
+            )
     return found
 
 
 def extract(wheel: Path, directory: Path) -> dict[str, Any]:
     types = read_assembly(wheel)["types"]
     wanted = used_types(directory)
-    schema: dict[str, Any] = {"resources": {}, "data-sources": {}, "all": {"resources": [], "data-sources": []}}
+    schema: dict[str, Any] = {
+        "resources": {},
+        "data-sources": {},
+        "all": {"resources": [], "data-sources": []},
+    }
     for fqn, entry in types.items():
         if entry.get("base") not in ("cdktf.TerraformResource", "cdktf.TerraformDataSource"):
             continue
@@ -109,15 +115,19 @@ def extract(wheel: Path, directory: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("wheel", type=Path, help="cdktf_cdktf_provider_aws-*.whl")
     parser.add_argument("--terraform-dir", type=Path, default=ROOT)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     schema = extract(args.wheel, args.terraform_dir)
     args.output.write_text(json.dumps(schema, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {args.output}: hashicorp/aws {schema['provider_version']}, "
-          f"{len(schema['resources'])} resource and {len(schema['data-sources'])} data source types")
+    print(
+        f"wrote {args.output}: hashicorp/aws {schema['provider_version']}, "
+        f"{len(schema['resources'])} resource and {len(schema['data-sources'])} data source types"
+    )
     return 0
 
 
