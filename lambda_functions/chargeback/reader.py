@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from enum import StrEnum
 from typing import BinaryIO, Final
 
@@ -201,7 +202,7 @@ class BatchReader:
         if first != b"{":
             kind = (
                 "a JSON value that is not an object or an array"
-                if first in b'"-0123456789tfn'
+                if _is_json_value(head) or (len(head) >= HEADER_WINDOW and first in b'"-0123456789')
                 else "not JSON"
             )
             raise InvalidBatchFile(
@@ -243,6 +244,14 @@ def read_batch(stream: BinaryIO, file_name: str) -> BatchReader:
     return BatchReader(stream, file_name)
 
 
+def _is_json_value(head: bytes) -> bool:
+    try:
+        _DECODER.raw_decode(head.decode("utf-8").strip())
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
 class _HeadScan:
     def __init__(self) -> None:
         self.fields: dict[str, object] = {}
@@ -252,14 +261,14 @@ class _HeadScan:
         self.followed_by_object = False
 
 
-_DECODER = json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=str)
+_DECODER = json.JSONDecoder(parse_float=Decimal)
 _WS = re.compile(r"[ \t\r\n]*")
 
 
 def _scan_head_members(head: bytes) -> _HeadScan:
     """Top-level members of the object that starts `head`, up to 'chargebacks' or the window's end.
 
-    Only strings matter for the header; numbers are kept as text. A member cut by the window ends the scan.
+    A member cut by the window ends the scan.
     """
     scan = _HeadScan()
     text = head.decode("utf-8", "replace")
@@ -347,8 +356,8 @@ def _scan_tail_members(tail: bytes) -> tuple[dict[str, object], bool]:
 
 def _member(text: bytes) -> tuple[str, object] | None:
     try:
-        member = json.loads(b"{" + text + b"}", parse_float=str, parse_int=str, parse_constant=str)
-    except (ValueError, RecursionError):
+        member = _DECODER.decode("{" + text.decode("utf-8") + "}")
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         return None
     if not isinstance(member, dict) or len(member) != 1:
         return None

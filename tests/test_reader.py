@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from chargeback.errors import InvalidBatchFile
+from chargeback.reader import Shape, read_batch
+from pipeline_fixtures import as_array, as_json_lines, as_object, record, records
+
+PAN = "4111111111111111"
+
+
+def read_all(data: bytes, name: str = "batch.json") -> tuple[list, object]:
+    reader = read_batch(io.BytesIO(data), name)
+    return list(reader), reader
+
+
+def test_three_shapes_yield_the_same_records_with_their_index() -> None:
+    items = records(5)
+    results = [
+        read_all(as_object(items), "b.json")[0],
+        read_all(as_array(items), "b.json")[0],
+        read_all(as_json_lines(items), "b.jsonl")[0],
+        read_all(as_json_lines(items), "b.ndjson")[0],
+    ]
+    assert all(result == list(enumerate(items)) for result in results)
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "shape"),
+    [
+        (as_object(records(2)), "b.json", Shape.OBJECT),
+        (as_array(records(2)), "b.json", Shape.ARRAY),
+        (as_json_lines(records(2)), "b.jsonl", Shape.JSON_LINES),
+        (as_json_lines(records(2)), "b.json", Shape.JSON_LINES),  # detected: first line is a whole record
+        (b"\xef\xbb\xbf" + as_array(records(2)), "b.json", Shape.ARRAY),  # a UTF-8 BOM is tolerated
+    ],
+)
+def test_shape_is_detected(data: bytes, name: str, shape: Shape) -> None:
+    result, reader = read_all(data, name)
+    assert reader.shape is shape  # type: ignore[attr-defined]
+    assert [raw["chargeback_id"] for _, raw in result] == ["CB-0", "CB-1"]
+
+
+def test_numbers_are_decimal_never_float() -> None:
+    result, _ = read_all(as_array([record(amount=1), {"amount": 10.10}, {"amount": 1e3}]))
+    amounts = [raw["amount"] for _, raw in result]
+    assert amounts == [1, Decimal("10.1"), Decimal("1000")]
+    assert not any(isinstance(amount, float) for amount in amounts)
+
+
+def test_header_fields_before_the_array() -> None:
+    _, reader = read_all(
+        as_object(records(1), batch_id="B-1", source="ops", created_at="2026-11-18T06:00:00Z")
+    )
+    assert reader.header.batch_id == "B-1"  # type: ignore[attr-defined]
+    assert reader.header.source == "ops"  # type: ignore[attr-defined]
+    assert reader.header.created_at == "2026-11-18T06:00:00Z"  # type: ignore[attr-defined]
+
+
+def test_header_fields_after_a_large_array_are_found() -> None:
+    # Strings full of brackets, braces and escaped quotes around the end of the array, and unknown members.
+    tricky = [record(chargeback_id=f"CB-{i}", merchant_name='x]"}\\", {[') for i in range(3000)]
+    body = json.dumps(
+        {
+            "source": "before",
+            "chargebacks": tricky,
+            "batch_id": "B-after",
+            "meta": {"k": ["]", "}"]},
+            "created_at": "t",
+        }
+    )
+    result, reader = read_all(body.encode())
+    assert len(result) == 3000
+    assert len(body) > 200_000  # more than the header windows
+    assert reader.header.batch_id == "B-after"  # type: ignore[attr-defined]
+    assert reader.header.source == "before"  # type: ignore[attr-defined]
+    assert reader.header.created_at == "t"  # type: ignore[attr-defined]
+
+
+def test_non_string_header_field_reads_as_absent() -> None:
+    _, reader = read_all(as_object(records(1), batch_id=12345))
+    assert reader.header.batch_id is None  # type: ignore[attr-defined]
+
+
+def test_records_that_are_not_objects_in_an_array_are_passed_on_for_validation() -> None:
+    result, _ = read_all(b'[1, "x", null, {"a": 1}]')
+    assert result == [(0, 1), (1, "x"), (2, None), (3, {"a": 1})]
+
+
+def test_reader_streams_without_reading_the_whole_file() -> None:
+    data = as_array(records(40_000))
+    stream = io.BytesIO(data)
+    reader = iter(read_batch(stream, "big.json"))
+    next(reader)
+    assert len(data) > 4_000_000
+    assert stream.tell() <= 256 * 1024
+
+
+MALFORMED = [
+    pytest.param(b"", "b.json", "empty", "byte 0", id="empty"),
+    pytest.param(b"  \n\t ", "b.json", "empty", "byte", id="whitespace-only"),
+    pytest.param(b"this is not json " + PAN.encode(), "b.json", "not JSON", "byte 0", id="not-json"),
+    pytest.param(b"<xml>" + PAN.encode() + b"</xml>", "b.json", "not JSON", "byte 0", id="xml"),
+    pytest.param(
+        b'"' + PAN.encode() + b'"', "b.json", "not an object or an array", "byte 0", id="top-level-string"
+    ),
+    pytest.param(b"42", "b.json", "not an object or an array", "byte 0", id="top-level-number"),
+    pytest.param(
+        b'{"batch_id": "B", "records": []}', "b.json", "no 'chargebacks' array", "byte", id="no-chargebacks"
+    ),
+    pytest.param(
+        b'{"chargebacks": {"a": 1}}',
+        "b.json",
+        "'chargebacks' is not an array",
+        "byte 16",
+        id="chargebacks-object",
+    ),
+    pytest.param(
+        b'[{"card_number": "' + PAN.encode() + b'"}, {"a": ',
+        "b.json",
+        "premature EOF",
+        "byte 44",
+        id="truncated",
+    ),
+    pytest.param(
+        b'[{"a": 1},\n {"card_number": "' + PAN.encode() + b'\xff"}]',
+        "b.json",
+        "invalid bytes in UTF8",
+        "line 2",
+        id="bad-utf8",
+    ),
+    pytest.param(
+        b'[{"a": 1},\n {"amount": NaN}]', "b.json", "invalid char", "byte 23 (line 2, column 13)", id="nan"
+    ),
+    pytest.param(b'[{"amount": Infinity}]', "b.json", "invalid char", "byte 12", id="infinity"),
+    pytest.param(
+        b'[{"a": 1}] {"x": "' + PAN.encode() + b'"}', "b.json", "trailing garbage", "byte 11", id="trailing"
+    ),
+    pytest.param(b'{"a": 1}\n[1, 2]\n', "b.jsonl", "record 1", "line 2", id="json-lines-array-line"),
+    pytest.param(b'{"a": 1}\n42\n', "b.jsonl", "not a JSON object", "record 1", id="json-lines-number-line"),
+    pytest.param(
+        b'{"a": 1}\n{"card_number": "' + PAN.encode() + b'", \n',
+        "b.jsonl",
+        "premature EOF",
+        "line 3",
+        id="json-lines-truncated",
+    ),
+    pytest.param('[{"a": "\u00e9"}]'.encode("utf-16"), "b.json", "not JSON", "byte 0", id="utf-16"),
+]
+
+
+@pytest.mark.parametrize(("data", "name", "what", "where"), MALFORMED)
+def test_malformed_file_raises_invalid_batch_file_naming_file_and_position(
+    data: bytes, name: str, what: str, where: str
+) -> None:
+    with pytest.raises(InvalidBatchFile) as caught:
+        read_all(data, name)
+    message = str(caught.value)
+    assert message.startswith(f"{name}: ")
+    assert what in message
+    assert where in message
+    assert PAN not in message
+    assert "xml" not in message and "not json " not in message  # no content quoted
+
+
+def test_error_deep_in_a_large_file_gives_the_exact_line() -> None:
+    good = b"".join(json.dumps(r).encode() + b",\n" for r in records(5000))
+    data = b"[\n" + good + b'{"amount": 12..5}]'
+    with pytest.raises(InvalidBatchFile) as caught:
+        read_all(data)
+    offset = data.index(b"12..5")
+    assert "line 5002" in str(caught.value)
+    assert str(offset + 3) in str(caught.value) or str(offset + 2) in str(caught.value)
+    assert "after 5000 record(s)" in str(caught.value)
+
+
+def test_file_name_with_a_card_number_is_masked_in_errors() -> None:
+    with pytest.raises(InvalidBatchFile) as caught:
+        read_all(b"", f"{PAN}.json")
+    assert PAN not in str(caught.value)
+    assert "411111******1111.json" in str(caught.value)
