@@ -421,7 +421,7 @@ def test_record_built_by_validation_equals_one_validated_by_pydantic() -> None:
     assert revalidated.model_fields_set == record.model_fields_set
     assert revalidated.model_dump_json() == record.model_dump_json()
     with pytest.raises(ValueError, match="frozen"):
-        record.amount = Decimal(1)  # type: ignore[misc]
+        record.amount = Decimal(1)
 
 
 def test_field_order_is_the_csv_column_order() -> None:
