@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import pytest
 from chargeback.errors import InvalidBatchFile
-from chargeback.reader import Shape, read_batch
+from chargeback.reader import BatchReader, Shape, read_batch
 from pipeline_fixtures import as_array, as_json_lines, as_object, record, records
 
 PAN = "4111111111111111"
 
 
-def read_all(data: bytes, name: str = "batch.json") -> tuple[list, object]:
+def read_all(data: bytes, name: str = "batch.json") -> tuple[list, BatchReader]:
     reader = read_batch(io.BytesIO(data), name)
     return list(reader), reader
 
@@ -40,7 +40,7 @@ def test_three_shapes_yield_the_same_records_with_their_index() -> None:
 )
 def test_shape_is_detected(data: bytes, name: str, shape: Shape) -> None:
     result, reader = read_all(data, name)
-    assert reader.shape is shape  # type: ignore[attr-defined]
+    assert reader.shape is shape
     assert [raw["chargeback_id"] for _, raw in result] == ["CB-0", "CB-1"]
 
 
@@ -55,9 +55,9 @@ def test_header_fields_before_the_array() -> None:
     _, reader = read_all(
         as_object(records(1), batch_id="B-1", source="ops", created_at="2026-11-18T06:00:00Z")
     )
-    assert reader.header.batch_id == "B-1"  # type: ignore[attr-defined]
-    assert reader.header.source == "ops"  # type: ignore[attr-defined]
-    assert reader.header.created_at == "2026-11-18T06:00:00Z"  # type: ignore[attr-defined]
+    assert reader.header.batch_id == "B-1"
+    assert reader.header.source == "ops"
+    assert reader.header.created_at == "2026-11-18T06:00:00Z"
 
 
 def test_header_fields_after_a_large_array_are_found() -> None:
@@ -75,14 +75,14 @@ def test_header_fields_after_a_large_array_are_found() -> None:
     result, reader = read_all(body.encode())
     assert len(result) == 3000
     assert len(body) > 200_000  # more than the header windows
-    assert reader.header.batch_id == "B-after"  # type: ignore[attr-defined]
-    assert reader.header.source == "before"  # type: ignore[attr-defined]
-    assert reader.header.created_at == "t"  # type: ignore[attr-defined]
+    assert reader.header.batch_id == "B-after"
+    assert reader.header.source == "before"
+    assert reader.header.created_at == "t"
 
 
 def test_non_string_header_field_reads_as_absent() -> None:
     _, reader = read_all(as_object(records(1), batch_id=12345))
-    assert reader.header.batch_id is None  # type: ignore[attr-defined]
+    assert reader.header.batch_id is None
 
 
 def test_records_that_are_not_objects_in_an_array_are_passed_on_for_validation() -> None:
