@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
-
 from chargeback.contracts import (
     BatchPart,
     DeliveryResult,
@@ -17,6 +15,8 @@ from chargeback.contracts import (
     ProcessRequest,
 )
 from chargeback.ledger import Receipt
+from pydantic import BaseModel
+
 from chargeback_cli.report import RunSummary
 
 REPO = Path(__file__).resolve().parents[1]
