@@ -37,7 +37,7 @@ from typing import Any
 import asyncssh
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
@@ -90,6 +90,24 @@ def self_signed_certificate(directory: Path) -> tuple[Path, str]:
     return path, cert_pem
 
 
+def client_key(key_type: str) -> tuple[str, asyncssh.SSHKey]:
+    """A client key pair: (private key in OpenSSH format, as ssh-keygen writes it; the same key for asyncssh)."""
+    key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    if key_type == "ssh-ed25519":
+        key = ed25519.Ed25519PrivateKey.generate()
+    elif key_type.startswith("ecdsa-sha2-nistp"):
+        curves = {"256": ec.SECP256R1(), "384": ec.SECP384R1(), "521": ec.SECP521R1()}
+        key = ec.generate_private_key(curves[key_type.removeprefix("ecdsa-sha2-nistp")])
+    elif key_type == "ssh-rsa":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    else:
+        raise ValueError(f"unsupported client key type {key_type}")
+    text = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    ).decode()
+    return text, asyncssh.import_private_key(text)
+
+
 @dataclass
 class _Server:
     network: str
@@ -100,6 +118,7 @@ class _Server:
     port: int = 0
     uploads: list[str] = field(default_factory=list)
     client_key: asyncssh.SSHKey | None = None
+    client_key_text: str = ""
     running: Any = None  # FTP: (FTPServer, stop Event, Thread); SFTP: (acceptor, set of connections)
 
 
@@ -230,14 +249,16 @@ class LocalServers:
             if protocol not in PROTOCOLS:
                 raise ValueError(f"unknown protocol {protocol!r} for {network}; choose from {PROTOCOLS}")
             home = self.root / network
-            self._servers[network] = _Server(
+            server = _Server(
                 network=network,
                 protocol=protocol,
                 home=home,
                 username=f"{network}-acquirer",
                 password=secrets.token_urlsafe(18),
-                client_key=asyncssh.generate_private_key(client_key_type) if protocol == "sftp-key" else None,
             )
+            if protocol == "sftp-key":
+                server.client_key_text, server.client_key = client_key(client_key_type)
+            self._servers[network] = server
         self._host_key = asyncssh.generate_private_key("ssh-ed25519")
         self._certfile: Path | None = None
         self._cert_pem = ""
@@ -380,8 +401,7 @@ class LocalServers:
             "remote_dir": "/",
         }
         if server.client_key is not None:
-            exported: bytes = server.client_key.export_private_key("openssh")
-            secret["private_key"] = exported.decode()
+            secret["private_key"] = server.client_key_text
         else:
             secret["password"] = server.password
         if server.protocol.startswith("sftp"):

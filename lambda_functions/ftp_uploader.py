@@ -18,7 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from chargeback.contracts import GeneratedFile
+from chargeback.contracts import DeliveryResult, GeneratedFile
 from chargeback.delivery import DeliverySettings, deliver
 from chargeback.errors import ChargebackError
 from chargeback.ledger import S3Ledger
@@ -60,23 +60,32 @@ def _source(file: GeneratedFile) -> BinaryIO:
     return open_object(s3, file.bucket, file.key)
 
 
+def _record_metrics(network: str, result: DeliveryResult | None, started: float) -> None:
+    """Failures, or a new delivery's count, bytes and latency; nothing for a file delivered before."""
+    if result is not None and result.already_delivered:
+        return
+    metrics.add_dimension(name="network", value=network)
+    if result is None:
+        metrics.add_metric(name="DeliveryFailures", unit=MetricUnit.Count, value=1)
+        return
+    metrics.add_metric(name="FilesDelivered", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="BytesDelivered", unit=MetricUnit.Bytes, value=result.bytes)
+    metrics.add_metric(
+        name="DeliveryLatency", unit=MetricUnit.Milliseconds, value=(time.monotonic() - started) * 1000
+    )
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     file = GeneratedFile.model_validate(event)
-    metrics.add_dimension(name="network", value=file.network)
     logger.append_keys(batch_id=file.batch_id, network=file.network, file_name=file.name)
     started = time.monotonic()
     try:
         result = deliver(file, _target(file.network), lambda: _source(file), LEDGER, SETTINGS)
     except ChargebackError:
-        metrics.add_metric(name="DeliveryFailures", unit=MetricUnit.Count, value=1)
+        _record_metrics(file.network, None, started)
         raise
-    if not result.already_delivered:
-        metrics.add_metric(name="FilesDelivered", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="BytesDelivered", unit=MetricUnit.Bytes, value=result.bytes)
-        metrics.add_metric(
-            name="DeliveryLatency", unit=MetricUnit.Milliseconds, value=(time.monotonic() - started) * 1000
-        )
+    _record_metrics(file.network, result, started)
     return result.model_dump(mode="json")
