@@ -35,6 +35,7 @@ def generate_file(part: BatchPart, piece: NetworkSlice, workdir: Path) -> Genera
     key = layout.csv_key(part.batch_id, name)
     upload_file(s3, piece.bucket, key, path, "text/csv; charset=utf-8")
     path.unlink()
+    metrics.add_metric(name="RowsGenerated", unit=MetricUnit.Count, value=summary.rows)
     with single_metric(name="FilesGenerated", unit=MetricUnit.Count, value=1) as metric:
         metric.add_dimension(name="network", value=piece.network)
     logger.info("csv generated", extra={"key": key, "rows": summary.rows, "bytes": summary.bytes})

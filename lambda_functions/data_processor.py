@@ -47,6 +47,7 @@ def reject_input(request: ProcessRequest, error: Exception, workdir: Path) -> No
     if rejects.exists():
         report["rejects"] = first_rejects(rejects, REJECTS_IN_ERROR_REPORT)
     put_json(s3, request.bucket, layout.rejected_report_key(request.key), report)
+    metrics.add_metric(name="FilesRejected", unit=MetricUnit.Count, value=1)
     logger.warning(
         "input rejected", extra={"input_key": request.key, "rejected_key": rejected_key, "error": str(error)}
     )
