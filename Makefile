@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit venv clean
+.PHONY: demo test lint typecheck unit venv clean package checkov
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,31 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# Lambda packages Terraform deploys (infra/package.py); ARCH=arm64 for Graviton (`make -B package ARCH=arm64`).
+ARCH ?= x86_64
+LAMBDA_SOURCES := $(shell find lambda_functions -name '*.py' -not -path '*/__pycache__/*')
+
+dist/functions.zip: $(STAMP) infra/package.py $(LAMBDA_SOURCES)
+	$(BIN)/python infra/package.py --only functions
+
+dist/layer.zip: $(STAMP) infra/package.py
+	$(BIN)/python infra/package.py --only layer --architecture $(ARCH)
+
+package: dist/functions.zip dist/layer.zip
+
+# checkov in its own virtual environment: it installs an `hcl2` module that replaces python-hcl2.
+CHECKOV_VENV    := .venv-checkov
+CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed
+CHECKOV_VERSION := 3.3.30
+
+$(CHECKOV_STAMP):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $(CHECKOV_STAMP)
+
+checkov: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov --directory . --config-file .checkov.yaml
 
 demo: $(STAMP)
 	$(BIN)/chargeback run examples/sample_chargeback_data.json
@@ -29,7 +54,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest
 
-test: lint typecheck unit
+test: $(CHECKOV_STAMP) package lint typecheck unit
 
 clean:
 	rm -rf $(VENV) dist runs .pytest_cache .mypy_cache .ruff_cache

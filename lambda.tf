@@ -20,6 +20,9 @@ locals {
     "reject_policy"        = var.reject_policy
     "metrics_namespace"    = local.stack.metrics_namespace
     "log_level"            = var.log_level
+
+    "delivery_max_attempts"    = tostring(var.delivery_max_attempts)
+    "delivery_timeout_seconds" = tostring(var.delivery_timeout_seconds)
   }
 }
 

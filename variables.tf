@@ -305,3 +305,25 @@ variable "delivery_retry_max_attempts" {
     error_message = "delivery_retry_max_attempts must be 0-10."
   }
 }
+
+variable "delivery_max_attempts" {
+  description = "Connection attempts of one delivery inside the ftp_uploader function (transient faults only, with backoff and jitter)."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.delivery_max_attempts >= 1 && var.delivery_max_attempts <= 10
+    error_message = "delivery_max_attempts must be 1-10."
+  }
+}
+
+variable "delivery_timeout_seconds" {
+  description = "Network timeout of one connection to a card network's server, in seconds."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.delivery_timeout_seconds >= 1 && var.delivery_timeout_seconds <= 300
+    error_message = "delivery_timeout_seconds must be 1-300."
+  }
+}

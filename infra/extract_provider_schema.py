@@ -94,7 +94,7 @@ def extract(wheel: Path, directory: Path) -> dict[str, Any]:
         "data-sources": {},
         "all": {"resources": [], "data-sources": []},
     }
-    for fqn, entry in types.items():
+    for entry in types.values():
         if entry.get("base") not in ("cdktf.TerraformResource", "cdktf.TerraformDataSource"):
             continue
         match = TYPE_LINK.search(entry.get("docs", {}).get("summary", ""))

@@ -395,7 +395,7 @@ def check_state_machine(directory: Path) -> list[str]:
 
 def _first(body: dict[str, Any], name: str) -> dict[str, Any]:
     value = body.get(name)
-    return value[0] if is_block(value) else {}
+    return value[0] if isinstance(value, list) and is_block(value) else {}
 
 
 def _expand(config: Config, value: Any, depth: int = 0) -> set[str]:
@@ -563,7 +563,15 @@ def check_shared_source(directory: Path) -> list[str]:
     for name, source in spec["lambda_environment"].items():
         if source not in provided:
             problems.append(f"Lambda environment variable {name}: Terraform provides no value for {source!r}")
-    problems.extend(p for p in check_state_machine_variables(config, spec))
+    problems.extend(check_state_machine_variables(config, spec))
+    for name, default in spec.get("defaults", {}).items():
+        variable = config.variables.get(name)
+        if variable is None:
+            problems.append(f"stack.json default {name}: no Terraform variable {name}")
+        elif unquote(variable.get("default")) != default:
+            problems.append(
+                f"variable {name}: default {variable.get('default')!r} differs from stack.json's {default!r}"
+            )
     return problems
 
 
