@@ -11,13 +11,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from enum import Enum
+from operator import attrgetter
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final, get_args
 
 from chargeback.currencies import format_amount
 from chargeback.models import ChargebackRecord
@@ -31,22 +31,47 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def _cell(record: ChargebackRecord, column: str) -> str:
-    value = getattr(record, column)
+def _text(value: str | None) -> str:
     if value is None:
         return ""
-    if isinstance(value, Decimal):
-        return format_amount(value, record.currency)
-    if isinstance(value, Enum):
-        return str(value.value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return neutralise(str(value))
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _enum(value: Enum) -> str:
+    return str(value._value_)
+
+
+def _date(value: date | None) -> str:
+    return "" if value is None else value.isoformat()
+
+
+def _converter(column: str) -> Callable[[Any], str]:
+    """How a column's value becomes its cell, decided once from the model's field type."""
+    annotation = ChargebackRecord.model_fields[column].annotation
+    kinds = set(get_args(annotation)) - {type(None)} or {annotation}
+    if kinds <= {str}:
+        return _text
+    if kinds <= {date}:
+        return _date
+    if all(isinstance(kind, type) and issubclass(kind, Enum) for kind in kinds):
+        return _enum
+    raise TypeError(f"no CSV rendering for column {column!r} of type {annotation}")
+
+
+_AMOUNT_INDEX: Final = CSV_COLUMNS.index("amount")
+_CURRENCY_INDEX: Final = CSV_COLUMNS.index("currency")
+_VALUES = attrgetter(*CSV_COLUMNS)
+_CONVERTERS: Final = tuple(
+    (lambda value: "") if column == "amount" else _converter(column) for column in CSV_COLUMNS
+)
 
 
 def row_cells(record: ChargebackRecord) -> list[str]:
     """The cells of one record's row, in column order."""
-    return [_cell(record, column) for column in CSV_COLUMNS]
+    values = _VALUES(record)
+    cells = [convert(value) for convert, value in zip(_CONVERTERS, values, strict=True)]
+    cells[_AMOUNT_INDEX] = format_amount(values[_AMOUNT_INDEX], values[_CURRENCY_INDEX])
+    return cells
 
 
 class _RowRenderer:
