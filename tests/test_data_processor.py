@@ -5,10 +5,12 @@ import json
 import pytest
 from chargeback import layout
 from chargeback.contracts import Manifest
-from chargeback.errors import BatchRejected, InvalidBatchFile
+from chargeback.errors import BatchRejected, ConfigurationError, InvalidBatchFile
+from chargeback.settings import load_settings
 from pipeline_fixtures import (
     PROCESSED_BUCKET,
     RAW_BUCKET,
+    REPO,
     SAMPLE,
     Pipeline,
     as_array,
@@ -147,3 +149,33 @@ def test_batch_without_valid_record_is_rejected_with_every_reason(pipeline: Pipe
     report = json.loads(pipeline.read(RAW_BUCKET, "rejected/bad.json.error.json"))
     assert [entry["errors"][0]["field"] for entry in report["rejects"]] == ["amount", "network"]
     assert pipeline.keys(RAW_BUCKET) == ["rejected/bad.json", "rejected/bad.json.error.json"]
+
+
+def test_setting_defaults_are_those_of_stack_json() -> None:
+    defaults = json.loads((REPO / "stack.json").read_text())["defaults"]
+    settings = load_settings({"PROCESSED_BUCKET": "p"})
+    assert settings.max_records_per_file == defaults["max_records_per_file"]
+    assert settings.max_file_bytes == defaults["max_file_bytes"]
+    assert settings.reject_policy == defaults["reject_policy"]
+    assert set(defaults) >= {"max_records_per_file", "max_file_bytes", "reject_policy"}
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"MAX_RECORDS_PER_FILE": "0"},
+        {"MAX_FILE_BYTES": "50MB"},
+        {"REJECT_POLICY": "lenient"},
+        {"PROCESSED_BUCKET": ""},
+    ],
+)
+def test_bad_setting_fails_before_the_input_is_touched(
+    pipeline: Pipeline, lambda_context, monkeypatch, env
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    event = pipeline.put_input("b.json", as_array(records(2)))
+    with pytest.raises(ConfigurationError, match=next(iter(env))):
+        pipeline.data_processor.lambda_handler(event, lambda_context)
+    assert pipeline.keys(RAW_BUCKET) == ["incoming/b.json"]
+    assert pipeline.keys(PROCESSED_BUCKET) == []

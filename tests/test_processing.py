@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from chargeback.errors import BatchRejected, InvalidBatchFile
+from chargeback.masking import find_full_pans
 from chargeback.processing import (
     REJECTS_REPORT_NAME,
     ProcessingResult,
@@ -18,6 +19,8 @@ from chargeback.processing import (
 from chargeback.reader import Shape
 from chargeback.settings import RejectPolicy
 from chargeback.validation import validate_batch_id
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pipeline_fixtures import SAMPLE, as_array, as_json_lines, as_object, record, records
 
 TODAY = date(2026, 11, 22)
@@ -188,3 +191,40 @@ def test_seen_ids_grow_and_remember_every_id() -> None:
     assert not any(seen.add(f"CB-{i}") for i in range(5000))
     assert seen.add("CB-5000")
     assert len(seen) == 5001
+
+
+FIELD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=12),
+    st.sampled_from(
+        ["4111111111111111", "visa", "MC", "USD", "JPY", "10.4", "4837", "2026-10-01", "125.50", "1e3"]
+    ),
+)
+RAW_RECORDS = st.one_of(
+    st.builds(
+        lambda extra: record(**extra),
+        st.dictionaries(st.sampled_from(sorted(record())) | st.just("cvv"), FIELD_VALUES),
+    ),
+    st.dictionaries(st.text(max_size=6), FIELD_VALUES, max_size=4),
+    FIELD_VALUES,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.lists(RAW_RECORDS, max_size=6), policy=st.sampled_from(list(RejectPolicy)))
+def test_arbitrary_records_give_a_result_or_a_named_batch_error(
+    tmp_path_factory: pytest.TempPathFactory, items: list, policy: RejectPolicy
+) -> None:
+    workdir = tmp_path_factory.mktemp("run")
+    try:
+        result = run(json.dumps(items).encode(), workdir, policy=policy)
+    except BatchRejected as error:
+        assert find_full_pans(str(error)) == []
+    else:
+        assert result.valid + result.rejected == result.received == len(items)
+        for piece in result.slices:
+            assert find_full_pans(piece.path.read_text()) == []
+        if result.rejects_report is not None:
+            assert find_full_pans(result.rejects_report.read_text()) == []

@@ -6,7 +6,10 @@ from decimal import Decimal
 
 import pytest
 from chargeback.errors import InvalidBatchFile
+from chargeback.masking import find_full_pans
 from chargeback.reader import BatchReader, Shape, read_batch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pipeline_fixtures import as_array, as_json_lines, as_object, record, records
 
 PAN = "4111111111111111"
@@ -182,3 +185,33 @@ def test_file_name_with_a_card_number_is_masked_in_errors() -> None:
         read_all(b"", f"{PAN}.json")
     assert PAN not in str(caught.value)
     assert "411111******1111.json" in str(caught.value)
+
+
+PAN_LIKE = st.sampled_from(["4111111111111111", "5555555555554444", "378282246310005", "6011111111111117"])
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text() | PAN_LIKE,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8) | PAN_LIKE, children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=300), name=st.sampled_from(["b.json", "b.jsonl"]))
+def test_arbitrary_bytes_give_records_or_invalid_batch_file(data: bytes, name: str) -> None:
+    try:
+        read_all(data, name)
+    except InvalidBatchFile as error:
+        assert str(error).startswith(name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, cut=st.integers(min_value=0), name=st.sampled_from(["b.json", "b.jsonl"]))
+def test_arbitrary_json_cut_anywhere_never_echoes_a_pan(value: object, cut: int, name: str) -> None:
+    text = json.dumps(value)
+    data = text.encode()[: cut % (len(text) + 1)] if cut % 3 else text.encode()
+    try:
+        read_all(data, name)
+    except InvalidBatchFile as error:
+        assert find_full_pans(str(error)) == []
