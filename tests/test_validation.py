@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from chargeback.models import ChargebackRecord, Stage
+from chargeback.models import BatchHeader, ChargebackRecord, Stage
 from chargeback.networks import Network
 from chargeback.validation import (
     CARD_SECURITY_FIELDS,
@@ -498,3 +498,13 @@ def test_derived_batch_id_never_carries_a_card_number_from_the_key() -> None:
 
     assert FULL_PAN not in batch_id
     assert batch_id.startswith("411111-1111-")
+
+
+def test_batch_header_keeps_strings_masks_card_numbers_and_drops_other_types() -> None:
+    header = BatchHeader.model_validate(
+        {"batch_id": "B-1", "source": f"ops {FULL_PAN}", "created_at": 20260105, "chargebacks": []}
+    )
+
+    assert header == BatchHeader(batch_id="B-1", source="ops 411111******1111", created_at=None)
+    assert BatchHeader.model_validate({"batch_id": FULL_PAN}).batch_id == "411111******1111"
+    assert len(BatchHeader.model_validate({"source": "s" * 10_000}).source or "") == 200

@@ -14,7 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from chargeback.masking import redact_pans
 from chargeback.networks import Network
+
+HEADER_TEXT_MAX_CHARS = 200
 
 
 class Stage(StrEnum):
@@ -65,7 +68,9 @@ class ChargebackRecord(BaseModel):
 class BatchHeader(BaseModel):
     """The optional top-level fields of an input of shape 1 (`{"batch_id": ..., "chargebacks": [...]}`).
 
-    A value that is not a string is read as absent; `validate_batch_id` decides whether `batch_id` is usable.
+    A value that is not a string is read as absent; any full card number in a value is masked (these values
+    go into logs and notifications); `source` and `created_at` are cut to 200 characters.
+    `validate_batch_id` decides whether `batch_id` is usable.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -74,7 +79,12 @@ class BatchHeader(BaseModel):
     source: str | None = None
     created_at: str | None = None
 
-    @field_validator("batch_id", "source", "created_at", mode="before")
+    @field_validator("batch_id", mode="before")
     @classmethod
-    def _strings_only(cls, value: object) -> str | None:
-        return value if isinstance(value, str) else None
+    def _batch_id(cls, value: object) -> str | None:
+        return redact_pans(value) if isinstance(value, str) else None
+
+    @field_validator("source", "created_at", mode="before")
+    @classmethod
+    def _short_text(cls, value: object) -> str | None:
+        return redact_pans(value[:HEADER_TEXT_MAX_CHARS]) if isinstance(value, str) else None
