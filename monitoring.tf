@@ -1,9 +1,9 @@
 locals {
   metric_groups = {
-    "Records"          = ["RecordsReceived", "RecordsValid", "RecordsRejected"]
-    "Files"            = ["FilesGenerated", "FilesDelivered", "DeliveryFailures"]
-    "Bytes delivered"  = ["BytesDelivered"]
-    "Delivery latency" = ["DeliveryLatency"]
+    "Records"                        = ["RecordsReceived", "RecordsValid", "RecordsRejected", "RowsGenerated"]
+    "Files"                          = ["FilesGenerated", "FilesDelivered", "DeliveryFailures", "FilesRejected"]
+    "Bytes delivered"                = ["BytesDelivered"]
+    "Delivery latency (ms, average)" = ["DeliveryLatency"]
   }
   lambda_metrics = ["Errors", "Duration", "Throttles"]
 }
@@ -26,7 +26,7 @@ resource "aws_cloudwatch_dashboard" "main" {
             period = 300
             metrics = [
               for j, name in local.metric_groups[group] : [{
-                expression = "SEARCH('{${local.stack.metrics_namespace},service} MetricName=\"${name}\"', '${name == "DeliveryLatency" ? "Average" : "Sum"}', 300)"
+                expression = "SEARCH('Namespace=\"${local.stack.metrics_namespace}\" MetricName=\"${name}\"', '${name == "DeliveryLatency" ? "Average" : "Sum"}', 300)"
                 id         = "m${j}"
                 label      = name
               }]

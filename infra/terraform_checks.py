@@ -388,6 +388,58 @@ def check_state_machine(directory: Path) -> list[str]:
     return problems
 
 
+INTEGRATION_ACTIONS = {
+    "lambda:invoke": ["lambda:InvokeFunction"],
+    "sns:publish": ["sns:Publish"],
+    "sqs:sendMessage": ["sqs:SendMessage"],
+    "states:startExecution": ["states:StartExecution"],
+    "aws-sdk:s3:copyObject": ["s3:GetObject", "s3:PutObject"],
+}
+
+
+def integration_actions(resource: str) -> list[str]:
+    """IAM actions a Task's service integration needs (optimised and aws-sdk integrations)."""
+    integration = re.sub(r"\.(sync|waitForTaskToken)(:2)?$", "", resource.removeprefix("arn:aws:states:::"))
+    if integration in INTEGRATION_ACTIONS:
+        return INTEGRATION_ACTIONS[integration]
+    if integration.startswith("aws-sdk:"):
+        _, service, action = integration.split(":", 2)
+        return [f"{service}:{action[0].upper()}{action[1:]}"]
+    service, _, action = integration.partition(":")
+    return [f"{service}:{action[0].upper()}{action[1:]}"] if action else []
+
+
+def check_state_machine_permissions(directory: Path) -> list[str]:
+    """The state machine's role allows every action its definition's Tasks call."""
+    directory = Path(directory)
+    spec = stack(directory)
+    path = directory / spec["state_machine"]["definition"]
+    if not path.exists():
+        return [f"{path.name} does not exist"]
+    variables = {name: "x" for name in spec["state_machine"]["template_variables"]}
+    variables |= {
+        name: "1"
+        for name, source in spec["state_machine"]["template_variables"].items()
+        if source.startswith("setting:")
+    }
+    machine = json.loads(render_template(path.read_text(), variables)[0])
+    needed = set()
+    for _, _, state, _ in _states(machine, "$"):
+        if state.get("Type") == "Task" and str(state.get("Resource", "")).startswith("arn:aws:states:::"):
+            needed.update(integration_actions(state["Resource"]))
+    document = load(directory).find("data", "aws_iam_policy_document", "state_machine")
+    granted = {
+        unquote(action)
+        for statement in (document.body.get("statement", []) if document else [])
+        if unquote(statement.get("effect", '"Allow"')) == "Allow"
+        for action in statement.get("actions", [])
+    }
+    return [
+        f"the state machine calls {action} but its role does not allow it"
+        for action in sorted(needed - granted)
+    ]
+
+
 # ---------------------------------------------------------------------------------------------
 # Policy: what every function, bucket, IAM document and alarm must have
 # ---------------------------------------------------------------------------------------------
@@ -629,6 +681,7 @@ CHECKS: dict[str, Callable[[Path], list[str]]] = {
     "references": check_references,
     "provider_schema": check_provider_schema,
     "state_machine": check_state_machine,
+    "state_machine_permissions": check_state_machine_permissions,
     "policies": check_policies,
     "shared_source": check_shared_source,
     "checkov": check_checkov,

@@ -4,6 +4,7 @@ variables from one file, stack.json; Terraform must provide a value for everythi
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,13 @@ def test_shared_source_catches_environment_not_built_from_stack_json(broken: Pat
         "aws_lambda_function.this: environment variables must come from local.stack.lambda_environment"
         in checks.check_shared_source(broken)
     )
+
+
+def test_dashboard_shows_every_metric_the_handlers_emit() -> None:
+    emitted = set()
+    for handler in (ROOT / "lambda_functions").glob("*.py"):
+        emitted |= set(re.findall(r'(?:add_metric|single_metric)\(\s*name="(\w+)"', handler.read_text()))
+    dashboard = str(checks.load(ROOT).locals["metric_groups"])
+
+    assert emitted, "no metric found in the handlers"
+    assert {name for name in emitted if f'"{name}"' not in dashboard} == set()

@@ -208,6 +208,30 @@ def test_state_machine_check_catches_variable_terraform_does_not_provide(broken:
     )
 
 
+@needs_definition
+def test_state_machine_role_allows_every_integration_the_definition_calls() -> None:
+    assert checks.check_state_machine_permissions(ROOT) == []
+
+
+@needs_definition
+def test_state_machine_permissions_catch_a_call_the_role_does_not_allow(broken: Path) -> None:
+    edit(broken / "iam.tf", 'actions   = ["sqs:SendMessage"]', 'actions   = ["sqs:GetQueueUrl"]')
+
+    assert checks.check_state_machine_permissions(broken) == [
+        "the state machine calls sqs:SendMessage but its role does not allow it"
+    ]
+
+
+def test_integration_actions_follow_the_service_integration_names() -> None:
+    assert checks.integration_actions("arn:aws:states:::lambda:invoke") == ["lambda:InvokeFunction"]
+    assert checks.integration_actions("arn:aws:states:::aws-sdk:s3:deleteObject") == ["s3:DeleteObject"]
+    assert checks.integration_actions("arn:aws:states:::aws-sdk:s3:copyObject") == [
+        "s3:GetObject",
+        "s3:PutObject",
+    ]
+    assert checks.integration_actions("arn:aws:states:::sns:publish.waitForTaskToken") == ["sns:Publish"]
+
+
 # --- policies ----------------------------------------------------------------------------------
 
 
