@@ -71,9 +71,20 @@ data "aws_iam_policy_document" "data_processor" {
   }
 
   statement {
-    sid       = "WriteBatchParts"
-    actions   = ["s3:PutObject"]
+    sid       = "WriteBatchPartsReadEarlierManifest"
+    actions   = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
     resources = ["${local.processed_arn}/batches/*"]
+  }
+
+  statement {
+    sid       = "TellMissingManifestFromDenied"
+    actions   = ["s3:ListBucket"]
+    resources = [local.processed_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["batches/*"]
+    }
   }
 }
 
@@ -82,7 +93,7 @@ data "aws_iam_policy_document" "csv_generator" {
 
   statement {
     sid       = "ReadPartsWriteFiles"
-    actions   = ["s3:GetObject", "s3:PutObject"]
+    actions   = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
     resources = ["${local.processed_arn}/batches/*"]
   }
 }
@@ -103,7 +114,7 @@ data "aws_iam_policy_document" "ftp_uploader" {
   }
 
   statement {
-    sid       = "ListLedger"
+    sid       = "TellMissingReceiptFromDenied"
     actions   = ["s3:ListBucket"]
     resources = [local.processed_arn]
     condition {
