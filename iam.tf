@@ -76,15 +76,12 @@ data "aws_iam_policy_document" "data_processor" {
     resources = ["${local.processed_arn}/batches/*"]
   }
 
+  # S3 answers a GetObject of a missing key with 404 only to a principal that may list the bucket
+  # (the check carries no s3:prefix, so the grant cannot be narrowed by prefix).
   statement {
     sid       = "TellMissingManifestFromDenied"
     actions   = ["s3:ListBucket"]
     resources = [local.processed_arn]
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["batches/*"]
-    }
   }
 }
 
@@ -117,11 +114,6 @@ data "aws_iam_policy_document" "ftp_uploader" {
     sid       = "TellMissingReceiptFromDenied"
     actions   = ["s3:ListBucket"]
     resources = [local.processed_arn]
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["deliveries/*"]
-    }
   }
 
   statement {
