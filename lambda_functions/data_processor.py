@@ -22,7 +22,7 @@ from chargeback.contracts import BatchPart, InputRef, Manifest, NetworkSlice, Pr
 from chargeback.errors import BatchRejected, InvalidBatchFile
 from chargeback.processing import REJECTS_REPORT_NAME, ProcessingResult, first_rejects, process_batch
 from chargeback.settings import Settings, load_settings
-from chargeback.storage import move_object, object_etag, open_object, put_json, upload_file
+from chargeback.storage import get_json, move_object, object_etag, open_object, put_json, upload_file
 
 REJECTS_IN_ERROR_REPORT = 1000
 
@@ -51,6 +51,19 @@ def reject_input(request: ProcessRequest, error: Exception, workdir: Path) -> No
     logger.warning(
         "input rejected", extra={"input_key": request.key, "rejected_key": rejected_key, "error": str(error)}
     )
+
+
+def check_batch_id_is_free(batch_id: str, etag: str, settings: Settings) -> None:
+    """A batch_id already used by a different input is refused: its files may be delivered already.
+
+    The same input again (same ETag: a retry, a redrive, the same file dropped again) may reuse it.
+    """
+    earlier = get_json(s3, settings.processed_bucket, layout.manifest_key(batch_id))
+    if earlier is not None and earlier.get("input", {}).get("etag") != etag:
+        raise BatchRejected(
+            f"batch_id {batch_id} is already used by another input ({earlier['input'].get('key')});"
+            " give this file a batch_id of its own"
+        )
 
 
 @tracer.capture_method
@@ -116,6 +129,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
                 stream, request.key, request.key, etag, datetime.now(UTC).date(), settings.max_records_per_file,
                 settings.max_file_bytes, settings.reject_policy, Path(workdir),
             )  # fmt: skip
+            check_batch_id_is_free(result.batch_id, etag, settings)
         except (InvalidBatchFile, BatchRejected) as error:
             reject_input(request, error, Path(workdir))
             raise

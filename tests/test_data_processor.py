@@ -15,6 +15,7 @@ from pipeline_fixtures import (
     Pipeline,
     as_array,
     as_json_lines,
+    as_object,
     pipeline,
     record,
     records,
@@ -179,3 +180,20 @@ def test_bad_setting_fails_before_the_input_is_touched(
         pipeline.data_processor.lambda_handler(event, lambda_context)
     assert pipeline.keys(RAW_BUCKET) == ["incoming/b.json"]
     assert pipeline.keys(PROCESSED_BUCKET) == []
+
+
+def test_batch_id_of_another_input_is_refused_but_the_same_input_may_run_again(
+    pipeline: Pipeline, lambda_context
+) -> None:
+    first = pipeline.put_input("monday.json", as_object(records(2), batch_id="DAILY"))
+    pipeline.data_processor.lambda_handler(first, lambda_context)
+    # the same input again (a retry or a re-drop) reuses its batch
+    again = Manifest.model_validate(pipeline.data_processor.lambda_handler(first, lambda_context))
+    assert again.batch_id == "DAILY"
+    # a different file claiming the same batch_id is rejected, and the first batch is left alone
+    other = pipeline.put_input("tuesday.json", as_object(records(3), batch_id="DAILY"))
+    with pytest.raises(BatchRejected, match="already used by another input"):
+        pipeline.data_processor.lambda_handler(other, lambda_context)
+    assert "rejected/tuesday.json" in pipeline.keys(RAW_BUCKET)
+    manifest = json.loads(pipeline.read(PROCESSED_BUCKET, layout.manifest_key("DAILY")))
+    assert (manifest["input"]["key"], manifest["received"]) == ("incoming/monday.json", 2)
