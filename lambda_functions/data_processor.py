@@ -1,5 +1,7 @@
 """data_processor Lambda: one uploaded batch file -> normalised records per part and network, a rejects
-report and a manifest in the processed bucket; returns the manifest (S3 references and counts only).
+report and a manifest in the processed bucket; the input moved to `archive/`; returns the manifest (S3
+references and counts only). Run again for the same input (a retry after success), it reads the archived
+copy and gives the same manifest.
 
 A file that cannot be read as a batch (InvalidBatchFile), or a batch that cannot go on (BatchRejected), is
 moved byte for byte to `rejected/` with an error report beside it, and the same exception is raised again
@@ -22,7 +24,7 @@ from chargeback.contracts import BatchPart, InputRef, Manifest, NetworkSlice, Pr
 from chargeback.errors import BatchRejected, InvalidBatchFile
 from chargeback.processing import REJECTS_REPORT_NAME, ProcessingResult, first_rejects, process_batch
 from chargeback.settings import Settings, load_settings
-from chargeback.storage import get_json, move_object, object_etag, open_object, put_json, upload_file
+from chargeback.storage import get_json, head_etag, move_object, open_object, put_json, upload_file
 
 REJECTS_IN_ERROR_REPORT = 1000
 
@@ -32,11 +34,21 @@ metrics = Metrics()
 s3 = boto3.client("s3")
 
 
+def locate_input(request: ProcessRequest) -> tuple[str, str]:
+    """(key, etag) of the input the event names: in place, or already in `archive/` (a retry after success)."""
+    wanted = request.etag.strip('"')
+    for key in (request.key, layout.archive_key(request.key)):
+        etag = head_etag(s3, request.bucket, key)
+        if etag is not None and etag == (wanted or etag):
+            return key, etag
+    raise FileNotFoundError(f"{request.key} (ETag {wanted or 'any'}) is neither in place nor in archive/")
+
+
 @tracer.capture_method
-def reject_input(request: ProcessRequest, error: Exception, workdir: Path) -> None:
+def reject_input(request: ProcessRequest, source_key: str, error: Exception, workdir: Path) -> None:
     """Move the input to `rejected/` unchanged and write the error report beside it."""
     rejected_key = layout.rejected_key(request.key)
-    move_object(s3, request.bucket, request.key, rejected_key)
+    move_object(s3, request.bucket, source_key, rejected_key)
     report: dict[str, object] = {
         "file": request.key,
         "error_type": type(error).__name__,
@@ -121,18 +133,20 @@ def record_counts(result: ProcessingResult) -> None:
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     request = ProcessRequest.model_validate(event)
     settings = load_settings(os.environ)
-    etag = request.etag.strip('"') or object_etag(s3, request.bucket, request.key)
+    source_key, etag = locate_input(request)
     with tempfile.TemporaryDirectory(prefix="batch-") as workdir:
         try:
-            stream = open_object(s3, request.bucket, request.key, etag)
+            stream = open_object(s3, request.bucket, source_key, etag)
             result = process_batch(
                 stream, request.key, request.key, etag, datetime.now(UTC).date(), settings.max_records_per_file,
                 settings.max_file_bytes, settings.reject_policy, Path(workdir),
             )  # fmt: skip
             check_batch_id_is_free(result.batch_id, etag, settings)
         except (InvalidBatchFile, BatchRejected) as error:
-            reject_input(request, error, Path(workdir))
+            reject_input(request, source_key, error, Path(workdir))
             raise
         manifest = publish(result, request, etag, settings)
+    if source_key != manifest.input.archive_key:
+        move_object(s3, request.bucket, source_key, manifest.input.archive_key)
     record_counts(result)
     return manifest.model_dump(mode="json")

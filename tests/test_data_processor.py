@@ -58,8 +58,29 @@ def test_sample_batch_is_normalised_with_rejects_report_and_manifest(
     rejects = json.loads(pipeline.read(PROCESSED_BUCKET, manifest.rejects_report.key))
     assert rejects["rejected"] == 4 and len(rejects["records"]) == 4
     assert json.loads(pipeline.read(PROCESSED_BUCKET, manifest.manifest.key)) == output
-    # and the input stays where it is (the state machine archives it once the batch succeeds)
-    assert pipeline.keys(RAW_BUCKET) == ["incoming/sample_chargeback_data.json"]
+    # and the input is moved, unchanged, to archive/
+    assert pipeline.keys(RAW_BUCKET) == ["archive/sample_chargeback_data.json"]
+    assert pipeline.read(RAW_BUCKET, "archive/sample_chargeback_data.json") == SAMPLE.read_bytes()
+
+
+def test_a_retry_after_success_reads_the_archived_input_and_gives_the_same_manifest(
+    pipeline: Pipeline, lambda_context
+) -> None:
+    event = pipeline.put_input("sample_chargeback_data.json", SAMPLE.read_bytes())
+    first = pipeline.data_processor.lambda_handler(event, lambda_context)
+    objects = pipeline.all_objects()
+    again = pipeline.data_processor.lambda_handler(event, lambda_context)
+    assert again == first
+    assert pipeline.all_objects() == objects
+
+
+def test_input_that_is_gone_fails_without_writing_anything(pipeline: Pipeline, lambda_context) -> None:
+    event = pipeline.put_input("b.json", as_array(records(2)))
+    event["object"]["etag"] = "0" * 32  # the object was replaced since the event
+    with pytest.raises(FileNotFoundError, match="neither in place nor in archive"):
+        pipeline.data_processor.lambda_handler(event, lambda_context)
+    assert pipeline.keys(RAW_BUCKET) == ["incoming/b.json"]
+    assert pipeline.keys(PROCESSED_BUCKET) == []
 
 
 def test_counts_are_published_as_metrics(
@@ -194,6 +215,10 @@ def test_batch_id_of_another_input_is_refused_but_the_same_input_may_run_again(
     other = pipeline.put_input("tuesday.json", as_object(records(3), batch_id="DAILY"))
     with pytest.raises(BatchRejected, match="already used by another input"):
         pipeline.data_processor.lambda_handler(other, lambda_context)
-    assert "rejected/tuesday.json" in pipeline.keys(RAW_BUCKET)
+    assert pipeline.keys(RAW_BUCKET) == [
+        "archive/monday.json",
+        "rejected/tuesday.json",
+        "rejected/tuesday.json.error.json",
+    ]
     manifest = json.loads(pipeline.read(PROCESSED_BUCKET, layout.manifest_key("DAILY")))
     assert (manifest["input"]["key"], manifest["received"]) == ("incoming/monday.json", 2)

@@ -25,6 +25,16 @@ def object_etag(s3: S3Client, bucket: str, key: str) -> str:
     return s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
 
 
+def head_etag(s3: S3Client, bucket: str, key: str) -> str | None:
+    """The object's ETag without its quotes, or None when there is no such object."""
+    try:
+        return s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
+    except s3.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
 def get_json(s3: S3Client, bucket: str, key: str) -> Any | None:
     """The object parsed as JSON, or None when there is no such object."""
     try:
