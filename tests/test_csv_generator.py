@@ -144,9 +144,7 @@ def test_full_pan_and_card_security_value_appear_nowhere(
     ]
     # Then no output holds them: every S3 object but the input itself, the returned dicts, logs, stdout/stderr
     outputs = {
-        key: data
-        for key, data in pipeline.all_objects().items()
-        if key != f"{RAW_BUCKET}/archive/leaky.json"
+        key: data for key, data in pipeline.all_objects().items() if key != f"{RAW_BUCKET}/archive/leaky.json"
     }
     assert len(outputs) == 10  # 4 normalised, 4 CSV, the rejects report, the manifest
     captured = capsys.readouterr()
