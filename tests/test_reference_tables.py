@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import chargeback.reason_codes as reason_codes
 import iso4217
@@ -213,3 +213,9 @@ def test_amounts_are_formatted_with_exactly_the_currency_fraction_digits(
 def test_format_amount_never_rounds_and_refuses_unknown_currencies(amount: Decimal, currency: str) -> None:
     with pytest.raises(ValueError):
         format_amount(amount, currency)
+
+
+def test_formatting_does_not_depend_on_the_callers_decimal_context() -> None:
+    with localcontext() as context:
+        context.prec = 3
+        assert format_amount(Decimal("123456.78"), "USD") == "123456.78"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
 from chargeback.models import BatchHeader, ChargebackRecord, Stage
@@ -508,3 +508,10 @@ def test_batch_header_keeps_strings_masks_card_numbers_and_drops_other_types() -
     assert header == BatchHeader(batch_id="B-1", source="ops 411111******1111", created_at=None)
     assert BatchHeader.model_validate({"batch_id": FULL_PAN}).batch_id == "411111******1111"
     assert len(BatchHeader.model_validate({"source": "s" * 10_000}).source or "") == 200
+
+
+def test_validation_does_not_depend_on_the_callers_decimal_context() -> None:
+    with localcontext() as context:
+        context.prec = 3
+        record = accepted(raw_record(amount="123456.7"))
+    assert str(record.amount) == "123456.70"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Context, Decimal, InvalidOperation
 
 import iso4217
 
@@ -18,6 +18,8 @@ def _load_minor_units() -> dict[str, int]:
 
 _MINOR_UNITS: dict[str, int] = _load_minor_units()
 # Quantum per number of minor units: 2 -> Decimal("0.01").
+# Our own arithmetic context: the result must not depend on a caller's decimal.getcontext() settings.
+DECIMAL_CONTEXT = Context(prec=60)
 _QUANTUM: dict[int, Decimal] = {units: Decimal(1).scaleb(-units) for units in set(_MINOR_UNITS.values())}
 
 
@@ -45,7 +47,10 @@ def format_amount(amount: Decimal, currency: str) -> str:
         raise ValueError("not an ISO 4217 currency with minor units")
     if not amount.is_finite():
         raise ValueError("amount is not a finite number")
-    quantised = amount.quantize(quantum(units))
+    try:
+        quantised = amount.quantize(quantum(units), context=DECIMAL_CONTEXT)
+    except InvalidOperation:
+        raise ValueError("amount is too large to format") from None
     if quantised != amount:
         raise ValueError(f"amount has more fraction digits than {currency} allows ({units})")
     return f"{quantised:f}"

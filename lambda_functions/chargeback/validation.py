@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from chargeback.currencies import minor_units, quantum
+from chargeback.currencies import DECIMAL_CONTEXT, minor_units, quantum
 from chargeback.masking import CardNumberError, find_full_pans, normalise_card_number, redact_pans
 from chargeback.models import ChargebackRecord, Stage
 from chargeback.networks import normalise_network
@@ -260,7 +260,7 @@ def _in_minor_units(amount: Decimal, currency: str, units: int, errors: list[Fie
     if exponent == -units:
         return amount
     try:
-        quantised = amount.quantize(quantum(units))
+        quantised = amount.quantize(quantum(units), context=DECIMAL_CONTEXT)
     except InvalidOperation:  # pragma: no cover - amounts are bounded above; a safety net
         quantised = None
     if quantised is None or quantised != amount:
