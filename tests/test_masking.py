@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from chargeback.masking import (
     CardNumberError,
     find_full_pans,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import inspect
 from decimal import Decimal, localcontext
 
-import chargeback.reason_codes as reason_codes
 import iso4217
 import pytest
+
+import chargeback.reason_codes as reason_codes
 from chargeback.currencies import format_amount, minor_units
 from chargeback.networks import Network, normalise_network
 from chargeback.reason_codes import REASON_CODES, reason_description

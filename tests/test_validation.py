@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal, localcontext
 
 import pytest
+
 from chargeback.models import BatchHeader, ChargebackRecord, Stage
 from chargeback.networks import Network
 from chargeback.validation import (

@@ -7,11 +7,12 @@ import json
 from datetime import date
 from decimal import Decimal
 
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
 from chargeback.masking import find_full_pans, luhn_valid
 from chargeback.models import ChargebackRecord
 from chargeback.validation import RecordRejection, derive_batch_id, validate_batch_id, validate_record
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
 
 TODAY = date(2026, 1, 20)
 FIELDS = (
