@@ -516,3 +516,13 @@ def test_validation_does_not_depend_on_the_callers_decimal_context() -> None:
         context.prec = 3
         record = accepted(raw_record(amount="123456.7"))
     assert str(record.amount) == "123456.70"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["tracking_number", "pin_code", "pinned", "cvv_present", "stripe_data", "description", "csc_result"],
+)
+def test_fields_that_only_look_like_card_security_data_are_ignored(name: str) -> None:
+    record = accepted(raw_record(**{name: "560001"}))
+
+    assert "560001" not in record.model_dump_json()

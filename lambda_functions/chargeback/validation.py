@@ -26,12 +26,12 @@ from chargeback.reason_codes import REASON_CODES, canonical_reason_code
 # without `-`, `_`, `.` or spaces, at any depth of an extra field) with a non-empty value is rejected.
 CARD_SECURITY_FIELDS: frozenset[str] = frozenset(
     {
-        "cvv", "cvv2", "icvv", "cvc", "cvc2", "cid", "csc", "cav2", "cvn", "cvn2", "cvd", "cve",
+        "cvv", "cvv2", "icvv", "cvc", "cvc2", "cid", "csc", "cav2", "cvn", "cvn2", "cvd",
         "cvv_code", "security_code", "card_security_code", "card_verification_value",
         "card_verification_code", "card_verification_number",
         "track", "track1", "track2", "track3", "track_data", "track1_data", "track2_data",
-        "magstripe", "magnetic_stripe", "mag_stripe", "stripe_data",
-        "pin", "pin_block", "pin_code", "pvv",
+        "magstripe", "magnetic_stripe", "mag_stripe",
+        "pin", "pin_block", "pvv",
     }
 )  # fmt: skip
 _SECURITY_SEPARATORS = str.maketrans("", "", "-_. ")
