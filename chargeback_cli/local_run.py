@@ -21,9 +21,9 @@ from types import TracebackType
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
-from chargeback.layout import INCOMING_PREFIX, rejects_report_key
 from moto import mock_aws
 
+from chargeback.layout import INCOMING_PREFIX, rejects_report_key
 from chargeback_cli.lambda_emulation import LambdaEmulation
 from chargeback_cli.local_stack import LocalClients, provision
 from chargeback_cli.redrive import RedriveReport, redrive_batch

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
+
 from chargeback.contracts import GeneratedFile, GeneratedPart, Manifest
 from chargeback.layout import manifest_key, receipt_key
-
 from chargeback_cli.stack import Stack
 
 Progress = Callable[[str], None]

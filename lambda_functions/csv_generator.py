@@ -12,6 +12,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from chargeback import layout
 from chargeback.contracts import BatchPart, GeneratedFile, GeneratedPart, NetworkSlice
 from chargeback.csv_writer import write_csv_file

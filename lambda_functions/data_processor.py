@@ -19,6 +19,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from chargeback import layout
 from chargeback.contracts import BatchPart, InputRef, Manifest, NetworkSlice, ProcessRequest, S3Ref
 from chargeback.errors import BatchRejected, InvalidBatchFile
@@ -103,7 +104,6 @@ def publish(result: ProcessingResult, request: ProcessRequest, etag: str, settin
             key=request.key,
             etag=etag,
             archive_key=layout.archive_key(request.key),
-            copy_source=layout.copy_source(request.bucket, request.key),
         ),
         received=result.received,
         valid=result.valid,

@@ -18,6 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from chargeback.contracts import DeliveryResult, GeneratedFile
 from chargeback.delivery import DeliverySettings, deliver
 from chargeback.errors import ChargebackError

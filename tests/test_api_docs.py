@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
+
 from chargeback.contracts import (
     BatchPart,
     DeliveryResult,
@@ -15,8 +17,6 @@ from chargeback.contracts import (
     ProcessRequest,
 )
 from chargeback.ledger import Receipt
-from pydantic import BaseModel
-
 from chargeback_cli.report import RunSummary
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,10 +7,6 @@ import json
 import re
 
 import pytest
-from chargeback.contracts import GeneratedPart, Manifest
-from chargeback.csv_writer import CSV_COLUMNS, row_cells
-from chargeback.masking import find_full_pans
-from chargeback.models import ChargebackRecord
 from pipeline_fixtures import (
     GOLDEN,
     PROCESSED_BUCKET,
@@ -20,6 +16,11 @@ from pipeline_fixtures import (
     pipeline,
     record,
 )
+
+from chargeback.contracts import GeneratedPart, Manifest
+from chargeback.csv_writer import CSV_COLUMNS, row_cells
+from chargeback.masking import find_full_pans
+from chargeback.models import ChargebackRecord
 
 __all__ = ["pipeline"]  # the fixture, imported for pytest
 

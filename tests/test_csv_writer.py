@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from chargeback.csv_writer import CSV_COLUMNS, HEADER_ROW, CsvWriter, neutralise, render_row, write_csv_file
 from chargeback.models import ChargebackRecord, Stage
 from chargeback.networks import Network

@@ -22,13 +22,21 @@ def _create_function(name: str) -> None:
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("placeholder.txt", "")
     boto3.client("lambda", region_name="us-east-1").create_function(
-        FunctionName=name, Runtime="python3.12", Role=role, Handler="x.handler", Code={"ZipFile": code.getvalue()}
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="x.handler",
+        Code={"ZipFile": code.getvalue()},
     )
 
 
 def _echo_environment(event: dict[str, Any], context: Any) -> dict[str, Any]:
     print("a log line from the handler")
-    return {"event": event, "setting": os.environ.get("EMULATION_TEST_SETTING"), "function": context.function_name}
+    return {
+        "event": event,
+        "setting": os.environ.get("EMULATION_TEST_SETTING"),
+        "function": context.function_name,
+    }
 
 
 def _raise_transient(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -44,7 +52,9 @@ def test_moto_still_has_the_method_the_wrapper_replaces():
 def test_invoking_a_registered_function_runs_the_real_handler_with_its_environment(tmp_path):
     _create_function("echo")
     emulation = LambdaEmulation()
-    emulation.register("echo", _echo_environment, {"EMULATION_TEST_SETTING": "from-stack"}, tmp_path / "echo.log")
+    emulation.register(
+        "echo", _echo_environment, {"EMULATION_TEST_SETTING": "from-stack"}, tmp_path / "echo.log"
+    )
 
     with emulation.installed():
         response = boto3.client("lambda", region_name="us-east-1").invoke(
@@ -68,7 +78,9 @@ def test_a_handler_exception_comes_back_in_the_lambda_runtime_error_shape():
     emulation.register("failing", _raise_transient, {})
 
     with emulation.installed():
-        response = boto3.client("lambda", region_name="us-east-1").invoke(FunctionName="failing", Payload=b"{}")
+        response = boto3.client("lambda", region_name="us-east-1").invoke(
+            FunctionName="failing", Payload=b"{}"
+        )
 
     error = json.loads(response["Payload"].read())
     assert response["FunctionError"] == "Handled"

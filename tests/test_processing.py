@@ -6,6 +6,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pipeline_fixtures import SAMPLE, as_array, as_json_lines, as_object, record, records
+
 from chargeback.errors import BatchRejected, InvalidBatchFile
 from chargeback.masking import find_full_pans
 from chargeback.processing import (
@@ -19,9 +23,6 @@ from chargeback.processing import (
 from chargeback.reader import Shape
 from chargeback.settings import RejectPolicy
 from chargeback.validation import validate_batch_id
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from pipeline_fixtures import SAMPLE, as_array, as_json_lines, as_object, record, records
 
 TODAY = date(2026, 11, 22)
 

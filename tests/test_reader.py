@@ -5,12 +5,13 @@ import json
 from decimal import Decimal
 
 import pytest
-from chargeback.errors import InvalidBatchFile
-from chargeback.masking import find_full_pans
-from chargeback.reader import BatchReader, Shape, read_batch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pipeline_fixtures import as_array, as_json_lines, as_object, record, records
+
+from chargeback.errors import InvalidBatchFile
+from chargeback.masking import find_full_pans
+from chargeback.reader import BatchReader, Shape, read_batch
 
 PAN = "4111111111111111"
 

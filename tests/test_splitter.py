@@ -5,13 +5,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pipeline_fixtures import as_array, records
+
 from chargeback.csv_writer import HEADER_ROW, write_csv_file
 from chargeback.processing import iter_normalised_records, process_batch
 from chargeback.settings import RejectPolicy
 from chargeback.splitter import Splitter
-from hypothesis import given
-from hypothesis import strategies as st
-from pipeline_fixtures import as_array, records
 
 TODAY = date(2026, 11, 22)
 

@@ -46,13 +46,12 @@ class ProcessRequest(_Contract):
 
 
 class InputRef(_Contract):
-    """Where the original input is, and where it goes once the batch succeeds."""
+    """Where the original input was, and where `data_processor` moved it once processed."""
 
     bucket: str
     key: str
     etag: str
     archive_key: str
-    copy_source: str = Field(description="URL-encoded 'bucket/key', ready for S3 CopyObject")
 
 
 class NetworkSlice(_Contract):
@@ -115,7 +114,9 @@ class DeliveryResult(_Contract):
     name: str
     rows: int
     delivered: bool
-    already_delivered: bool = Field(description="true when the ledger or the server showed an earlier delivery")
+    already_delivered: bool = Field(
+        description="true when the ledger or the server showed an earlier delivery"
+    )
     remote_path: str
     bytes: int
     sha256: str

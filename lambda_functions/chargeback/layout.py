@@ -1,7 +1,7 @@
 """Where each object lives in the buckets. One place, so handlers, runner and docs agree.
 
 Raw bucket:       incoming/<name>            what users drop
-                  archive/<name>             inputs of succeeded batches (moved by the state machine)
+                  archive/<name>             inputs that were processed (moved by data_processor)
                   rejected/<name>            malformed inputs, byte for byte
                   rejected/<name>.error.json their error report
 Processed bucket: batches/<batch_id>/manifest.json
@@ -12,8 +12,6 @@ Processed bucket: batches/<batch_id>/manifest.json
 """
 
 from __future__ import annotations
-
-from urllib.parse import quote
 
 INCOMING_PREFIX = "incoming/"
 ARCHIVE_PREFIX = "archive/"
@@ -38,10 +36,6 @@ def rejected_key(input_key: str) -> str:
 
 def rejected_report_key(input_key: str) -> str:
     return rejected_key(input_key) + ".error.json"
-
-
-def copy_source(bucket: str, key: str) -> str:
-    return quote(f"{bucket}/{key}", safe="/")
 
 
 def batch_prefix(batch_id: str) -> str:

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from chargeback.ledger import S3Ledger
 from delivery_support import LEDGER_BUCKET, PROTOCOLS, Counter
 from moto import mock_aws
 
+from chargeback.ledger import S3Ledger
 from chargeback_cli.local_servers import LocalServers
 
 for _name, _value in {

@@ -6,13 +6,13 @@ import threading
 from typing import Any, BinaryIO
 
 import pytest
+from delivery_support import FAST, MB, Counter, Payload, make_payload, part_files, sha256_of
+
 from chargeback.contracts import DeliveryResult
 from chargeback.delivery import DeliverySettings, deliver
 from chargeback.errors import DeliveryRefused, TransientDeliveryError
 from chargeback.ledger import Receipt, S3Ledger
 from chargeback.targets import parse_target
-from delivery_support import FAST, MB, Counter, Payload, make_payload, part_files, sha256_of
-
 from chargeback_cli.local_servers import LocalServers
 from tests.support.fault_proxy import FaultProxy
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import boto3
 import pytest
-from chargeback.errors import ConfigurationError
 from delivery_support import LEDGER_BUCKET, MB, make_payload, sha256_of
 from moto import mock_aws
 
+from chargeback.errors import ConfigurationError
 from chargeback_cli.local_servers import LocalServers
 
 

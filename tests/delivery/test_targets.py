@@ -6,15 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from delivery_support import FAST, Counter, make_payload, sha256_of
+
 from chargeback.delivery import DeliverySettings, backoff_delay, deliver
 from chargeback.errors import ConfigurationError
 from chargeback.ledger import S3Ledger
 from chargeback.targets import parse_target, resolve_target
 from chargeback.transports.sftp import load_private_key
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from delivery_support import FAST, Counter, make_payload, sha256_of
-
 from chargeback_cli.local_servers import LocalServers
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chargeback.errors import TransientDeliveryError
 
+from chargeback.errors import TransientDeliveryError
 from chargeback_cli.local_run import LocalPipeline
 
 REPO = Path(__file__).resolve().parents[2]
