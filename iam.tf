@@ -66,8 +66,22 @@ data "aws_iam_policy_document" "data_processor" {
 
   statement {
     sid       = "WriteRejected"
-    actions   = ["s3:PutObject"]
+    actions   = ["s3:AbortMultipartUpload", "s3:PutObject"]
     resources = ["${local.raw_arn}/${local.stack.prefixes.rejected}*"]
+  }
+
+  # A processed input is moved to archive/; a retry after success finds it there.
+  statement {
+    sid       = "ArchiveInput"
+    actions   = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
+    resources = ["${local.raw_arn}/${local.stack.prefixes.archive}*"]
+  }
+
+  # Looking for the input in incoming/ and archive/ must tell "not there" (404) from "denied" (403).
+  statement {
+    sid       = "TellMissingInputFromDenied"
+    actions   = ["s3:ListBucket"]
+    resources = [local.raw_arn]
   }
 
   statement {
@@ -188,21 +202,6 @@ data "aws_iam_policy_document" "state_machine" {
     sid       = "RecordFailedBatch"
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.failed_batches.arn]
-  }
-
-  statement {
-    sid       = "ReadAndRemoveInput"
-    actions   = ["s3:DeleteObject", "s3:GetObject"]
-    resources = ["${local.raw_arn}/${local.stack.prefixes.incoming}*"]
-  }
-
-  statement {
-    sid     = "ArchiveOrFailInput"
-    actions = ["s3:PutObject"]
-    resources = [
-      "${local.raw_arn}/${local.stack.prefixes.archive}*",
-      "${local.raw_arn}/${local.stack.prefixes.failed}*",
-    ]
   }
 
   statement {

@@ -1,5 +1,5 @@
 # Raw bucket: inputs arrive under incoming/, move to archive/ (done) or stay findable in
-# rejected/ and failed/. Processed bucket: batch parts, CSV files, delivery receipts.
+# rejected/. Processed bucket: batch parts, CSV files, delivery receipts.
 
 resource "aws_s3_bucket" "raw" {
   #checkov:skip=CKV_AWS_144:Cross-region replication is an account-level disaster-recovery choice; inputs are versioned and re-droppable
@@ -98,7 +98,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "raw" {
   bucket = aws_s3_bucket.raw.id
 
   dynamic "rule" {
-    for_each = toset([local.stack.prefixes.archive, local.stack.prefixes.rejected, local.stack.prefixes.failed])
+    for_each = toset([local.stack.prefixes.archive, local.stack.prefixes.rejected])
     content {
       id     = "expire-${trimsuffix(rule.value, "/")}"
       status = "Enabled"

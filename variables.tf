@@ -122,7 +122,7 @@ variable "state_machine_log_level" {
 }
 
 variable "archive_retention_in_days" {
-  description = "Days after which inputs under archive/, rejected/ and failed/ in the raw bucket expire."
+  description = "Days after which inputs under archive/ and rejected/ in the raw bucket expire."
   type        = number
   default     = 400
 
