@@ -6,15 +6,32 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit venv clean package checkov
+.PHONY: demo test lint typecheck unit venv clean package checkov lock bandit audit
 
-$(STAMP): pyproject.toml
+# Every dependency is pinned with its hashes in requirements/ (`make lock` rewrites the locks).
+$(STAMP): pyproject.toml requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --requirement requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+LOCK := $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes
+
+lock: $(STAMP)
+	$(LOCK) --extra dev --universal --python-version 3.11 --output-file requirements/dev.txt
+	$(LOCK) --python-version 3.12 --python-platform x86_64-manylinux_2_28 --output-file requirements/lambda-x86_64.txt
+	$(LOCK) --python-version 3.12 --python-platform aarch64-manylinux_2_28 --output-file requirements/lambda-arm64.txt
+
+# Security lint of the code that ships and runs: no medium or high finding.
+bandit: $(STAMP)
+	$(BIN)/bandit --quiet --recursive --severity-level medium lambda_functions chargeback_cli infra
+
+# Known vulnerabilities in the pinned dependencies. Needs PyPI's JSON API or OSV, which the
+# registry mirror of some build machines does not serve: run it where they are reachable.
+audit: $(STAMP)
+	$(BIN)/pip-audit --require-hashes --disable-pip --requirement requirements/dev.txt
 
 # Lambda packages Terraform deploys (infra/package.py); ARCH=arm64 for Graviton (`make -B package ARCH=arm64`).
 ARCH ?= x86_64
@@ -23,7 +40,7 @@ LAMBDA_SOURCES := $(shell find lambda_functions -name '*.py' -not -path '*/__pyc
 dist/functions.zip: $(STAMP) infra/package.py $(LAMBDA_SOURCES)
 	$(BIN)/python infra/package.py --only functions
 
-dist/layer.zip: $(STAMP) infra/package.py
+dist/layer.zip: $(STAMP) infra/package.py requirements/lambda-$(ARCH).txt
 	$(BIN)/python infra/package.py --only layer --architecture $(ARCH)
 
 package: dist/functions.zip dist/layer.zip
@@ -54,7 +71,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest
 
-test: $(CHECKOV_STAMP) package lint typecheck unit
+test: $(CHECKOV_STAMP) package lint typecheck bandit unit
 
 clean:
 	rm -rf $(VENV) dist runs .pytest_cache .mypy_cache .ruff_cache

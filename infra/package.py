@@ -2,7 +2,8 @@
 
 - dist/functions.zip: the three handlers and the `chargeback` package at the zip's root (nothing
   for tests or local runs);
-- dist/layer.zip: the runtime dependencies from pyproject.toml as manylinux wheels for the
+- dist/layer.zip: the runtime dependencies, hash-pinned in requirements/lambda-<arch>.txt (from
+  pyproject.toml by `make lock`), as manylinux wheels for the
   Lambda runtime's Python and the chosen architecture, under python/ (boto3, botocore and
   s3transfer come with the runtime and are left out).
 
@@ -20,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -43,10 +43,9 @@ def requirement_name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", match.group(0)).lower()
 
 
-def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
-    """pyproject's `dependencies` minus what the Lambda runtime already provides."""
-    dependencies = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
-    return [d for d in dependencies if requirement_name(d) not in RUNTIME_PROVIDED]
+def runtime_lock(architecture: str) -> Path:
+    """The hash-pinned runtime dependencies for the Lambda's Python and architecture (`make lock` writes it)."""
+    return ROOT / "requirements" / f"lambda-{architecture}.txt"
 
 
 def write_zip(target: Path, files: Iterable[tuple[str, Path]]) -> Path:
@@ -94,7 +93,9 @@ def install_dependencies(target: Path, architecture: str, python_version: str) -
             python_version,
             "--only-binary=:all:",
             "--upgrade",
-            *runtime_requirements(),
+            "--require-hashes",
+            "--requirement",
+            str(runtime_lock(architecture)),
         ],
         check=True,
     )

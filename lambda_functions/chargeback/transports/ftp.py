@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import ftplib
+# Plain FTP only where the secret says "protocol": "ftp" (contract section 4).
+import ftplib  # nosec B402
 import logging
 
 from chargeback.transports.ftps import FtpsTransport
@@ -16,7 +17,7 @@ class FtpTransport(FtpsTransport):
             "plain FTP to %s: credentials and data travel unencrypted (the secret asks for protocol ftp)",
             self.target.address,
         )
-        return ftplib.FTP(timeout=self.timeout_seconds)  # noqa: S321 (plain FTP only when the secret asks)
+        return ftplib.FTP(timeout=self.timeout_seconds)  # noqa: S321  # nosec B321
 
     def _secure_control(self, ftp: ftplib.FTP) -> None:
         return None
