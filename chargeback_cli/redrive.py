@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from chargeback.contracts import GeneratedFile, GeneratedPart, Manifest
-from chargeback.layout import manifest_key, receipt_key
+from chargeback.layout import manifest_key
+from chargeback.ledger import S3Ledger
+from chargeback.storage import get_json
 from chargeback_cli.stack import Stack
 
 Progress = Callable[[str], None]
@@ -58,13 +58,13 @@ def redrive_batch(
     report = RedriveReport(batch_id, find_failed_execution(stack, sfn, batch_id))
     if report.failed_execution:
         say(f"failed execution: {report.failed_execution}")
-    processed_bucket = stack.bucket_name("processed")
+    ledger = S3Ledger(s3, stack.bucket_name("processed"))
     for part in manifest.parts:
         generated = GeneratedPart.model_validate(
             _invoke(lambda_, stack.function_name("csv_generator"), part.model_dump(mode="json"))
         )
         for file in generated.files:
-            if _has_receipt(s3, processed_bucket, file):
+            if _has_receipt(ledger, file):
                 report.already_delivered.append(file.name)
                 say(f"  {file.name}: already delivered, skipped")
                 continue
@@ -111,26 +111,15 @@ def _invoke(lambda_: Any, function_name: str, payload: dict[str, Any]) -> Any:
 
 
 def _read_manifest(stack: Stack, s3: Any, batch_id: str) -> Manifest:
-    try:
-        body = s3.get_object(Bucket=stack.bucket_name("processed"), Key=manifest_key(batch_id))["Body"].read()
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            raise RedriveError(
-                f"no manifest for batch {batch_id!r}: the batch was never processed "
-                "(a rejected input is fixed and dropped again, not redriven)"
-            ) from None
-        raise
-    return Manifest.model_validate_json(body)
+    document = get_json(s3, stack.bucket_name("processed"), manifest_key(batch_id))
+    if document is None:
+        raise RedriveError(
+            f"no manifest for batch {batch_id!r}: the batch was never processed "
+            "(a rejected input is fixed and dropped again, not redriven)"
+        )
+    return Manifest.model_validate(document)
 
 
-def _has_receipt(s3: Any, bucket: str, file: GeneratedFile) -> bool:
-    try:
-        body = s3.get_object(Bucket=bucket, Key=receipt_key(file.batch_id, file.network, file.name))[
-            "Body"
-        ].read()
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return False
-        raise
-    receipt = json.loads(body)
-    return bool(receipt.get("sha256") == file.sha256 and receipt.get("delivered", True))
+def _has_receipt(ledger: S3Ledger, file: GeneratedFile) -> bool:
+    receipt = ledger.find(file.batch_id, file.network, file.name)
+    return receipt is not None and receipt.sha256 == file.sha256

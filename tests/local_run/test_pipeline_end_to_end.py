@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from chargeback.errors import TransientDeliveryError
+from chargeback_cli import cli
 from chargeback_cli.local_run import LocalPipeline
 
 REPO = Path(__file__).resolve().parents[2]
@@ -163,3 +164,29 @@ def test_a_transient_delivery_error_is_retried_by_the_state_machine_then_succeed
     (retry,) = _task_failures(pipeline, execution_arn, "TransientDeliveryError")
     assert "mastercard" in retry["taskFailedEventDetails"]["cause"]
     assert pipeline.servers.upload_log("mastercard") != []
+
+
+def test_the_redrive_command_delivers_the_missing_file_through_the_deployed_functions(pipeline, capsys):
+    pipeline.servers.stop("visa")
+    failed = pipeline.run(SAMPLE)
+    assert failed.status == "failed"
+    pipeline.servers.start("visa")
+    capsys.readouterr()
+
+    exit_status = cli.main(
+        ["redrive", str(failed.batch_id), "--environment", "local", "--region", "us-east-1", "--json"]
+    )
+
+    report = json.loads(capsys.readouterr().out)
+    assert exit_status == 0
+    visa_file = next(file.name for file in failed.files if file.network == "visa")
+    assert report["delivered"] == [visa_file]
+    assert len(report["already_delivered"]) == 3
+    assert pipeline.servers.upload_log("visa") == [visa_file]
+
+
+def test_the_redrive_command_refuses_a_batch_that_was_never_processed(pipeline, capsys):
+    exit_status = cli.main(["redrive", "no-such-batch", "--environment", "local", "--region", "us-east-1"])
+
+    assert exit_status == 1
+    assert "no manifest for batch 'no-such-batch'" in capsys.readouterr().err
