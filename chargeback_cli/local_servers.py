@@ -17,7 +17,8 @@ Protocols per network: `sftp` (password), `sftp-key` (private key), `ftps`, `ftp
 visa `sftp`, mastercard `ftps`, amex `sftp-key`, discover `ftps`.
 
 Every server has a `readonly/` folder in each user's home where writes are denied, so a test can
-point `remote_dir` there to see "permission denied". `upload_log(network)` lists the final names the
+point `remote_dir` there to see "permission denied". `fail_uploads(network, "552 ...")` makes an FTP/FTPS
+server answer every upload with that reply (a full disk), until it is called with None. `upload_log(network)` lists the final names the
 server saw written (a rename to, or a direct upload of, a name not ending in `.part`).
 """
 
@@ -119,6 +120,7 @@ class _Server:
     uploads: list[str] = field(default_factory=list)
     client_key: asyncssh.SSHKey | None = None
     client_key_text: str = ""
+    stor_reply: str | None = None  # FTP/FTPS: answer every STOR with this reply instead (a fault)
     running: Any = None  # FTP: (FTPServer, stop Event, Thread); SFTP: (acceptor, set of connections)
 
 
@@ -130,6 +132,9 @@ def _ftp_handler(server: _Server, certfile: Path | None) -> type[FTPHandler]:
 
     class Handler(base):
         def ftp_STOR(self, file: str, mode: str = "w") -> Any:
+            if server.stor_reply is not None:
+                self.respond(server.stor_reply)
+                return None
             result = super().ftp_STOR(file, mode)
             if result is not None and _is_final(file):
                 server.uploads.append(Path(file).name)
@@ -371,6 +376,13 @@ class LocalServers:
             if server.protocol.startswith("sftp") and server.running is not None:
                 self.stop(network)
                 self.start(network)
+
+    def fail_uploads(self, network: str, reply: str | None) -> None:
+        """FTP/FTPS only: answer every upload (STOR) with `reply`, e.g. "552 Disk full"; None to stop."""
+        server = self._servers[network]
+        if server.protocol not in ("ftp", "ftps"):
+            raise ValueError(f"{network} serves {server.protocol}: upload faults are for FTP/FTPS servers")
+        server.stor_reply = reply
 
     # --- what tests and the local run read ---------------------------------------------------------
 
