@@ -11,6 +11,7 @@ import contextlib
 import errno
 import io
 import socket
+import time
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -62,16 +63,24 @@ class SftpTransport(Transport):
                     t for t in _NEGOTIATED_TYPES.get(key.key_type, (key.key_type,)) if t not in offered
                 )
             transport.get_security_options().key_types = offered
+            started = time.monotonic()
             try:
                 transport.start_client(timeout=self.timeout_seconds)
+                # start_client returns on its timeout: then this raises "No existing session"
+                server_key = transport.get_remote_server_key()
             except paramiko.SSHException as exc:
                 if "Incompatible ssh peer" in str(exc):
                     raise DeliveryRefused(
                         f"{target.address}: host key mismatch: the server offers none of the pinned key types "
                         f"({', '.join(k.key_type for k in target.host_keys)})"
                     ) from None
+                if time.monotonic() - started >= self.timeout_seconds:
+                    raise TransientDeliveryError(
+                        f"{target.address}: timed out while connecting"
+                        f" (no SSH handshake within {self.timeout_seconds:g} s)"
+                    ) from None
                 raise
-            self._check_host_key(transport.get_remote_server_key())
+            self._check_host_key(server_key)
             self._authenticate(transport, pkey)
             self._sftp = paramiko.SFTPClient.from_transport(transport)
             if self._sftp is None:
