@@ -19,7 +19,7 @@ from typing import Any
 from chargeback.currencies import DECIMAL_CONTEXT, minor_units, quantum
 from chargeback.masking import CardNumberError, find_full_pans, normalise_card_number, redact_pans
 from chargeback.models import ChargebackRecord, Stage
-from chargeback.networks import normalise_network
+from chargeback.networks import Network, normalise_network
 from chargeback.reason_codes import REASON_CODES, canonical_reason_code
 
 # Field names that carry card security data. A record holding any of them (in any letter case, with or
@@ -187,6 +187,10 @@ def _optional_text(raw: dict[Any, Any], name: str, errors: list[FieldError]) -> 
     return value
 
 
+# Network names as they come (aliases, any case) and what they stand for: a few distinct names a file.
+_KNOWN_NETWORK_NAMES: dict[str, Network] = {}
+_KNOWN_NETWORK_NAMES_MAX = 1024
+
 # Dates repeat a lot within a batch (a few days' chargebacks): parsed ones are kept, up to a bound.
 _DATE_CACHE: dict[str, date] = {}
 _DATE_CACHE_MAX = 4096
@@ -317,7 +321,11 @@ def validate_record(raw: object, index: int, today: date) -> ChargebackRecord | 
             errors.append(_missing_or_type("chargeback_id", chargeback_id, "chargeback_id must be a string"))
 
     network_value = raw.get("network")
-    network = normalise_network(network_value) if type(network_value) is str else None
+    network = _KNOWN_NETWORK_NAMES.get(network_value) if type(network_value) is str else None
+    if network is None and type(network_value) is str:
+        network = normalise_network(network_value)
+        if network is not None and len(_KNOWN_NETWORK_NAMES) < _KNOWN_NETWORK_NAMES_MAX:
+            _KNOWN_NETWORK_NAMES[network_value] = network
     if network is None:
         if type(network_value) is str and network_value:
             message = "network must be visa, mastercard, amex, discover or an alias"
@@ -325,7 +333,10 @@ def validate_record(raw: object, index: int, today: date) -> ChargebackRecord | 
         else:
             errors.append(_missing_or_type("network", network_value, "network must be a string"))
 
-    case_number = _optional_text(raw, "case_number", errors)
+    # Optional texts, dates and stage: the usual value is checked inline, anything else by the helper.
+    case_number = raw.get("case_number")
+    if type(case_number) is not str or not case_number or not case_number.isascii():
+        case_number = _optional_text(raw, "case_number", errors)
 
     arn = raw.get("arn")
     if arn is not None and (type(arn) is not str or _ARN.fullmatch(arn) is None):
@@ -360,11 +371,21 @@ def validate_record(raw: object, index: int, today: date) -> ChargebackRecord | 
         else:
             errors.append(_missing_or_type("merchant_id", merchant_id, "merchant_id must be a string"))
 
-    merchant_name = _optional_text(raw, "merchant_name", errors)
-    transaction_id = _optional_text(raw, "transaction_id", errors)
+    merchant_name = raw.get("merchant_name")
+    if type(merchant_name) is not str or not merchant_name or not merchant_name.isascii():
+        merchant_name = _optional_text(raw, "merchant_name", errors)
+    transaction_id = raw.get("transaction_id")
+    if type(transaction_id) is not str or not transaction_id or not transaction_id.isascii():
+        transaction_id = _optional_text(raw, "transaction_id", errors)
 
-    transaction_date = _date(raw, "transaction_date", True, errors)
-    chargeback_date = _date(raw, "chargeback_date", True, errors)
+    value = raw.get("transaction_date")
+    transaction_date = _DATE_CACHE.get(value) if type(value) is str else None
+    if transaction_date is None:
+        transaction_date = _date(raw, "transaction_date", True, errors)
+    value = raw.get("chargeback_date")
+    chargeback_date = _DATE_CACHE.get(value) if type(value) is str else None
+    if chargeback_date is None:
+        chargeback_date = _date(raw, "chargeback_date", True, errors)
     if chargeback_date is not None:
         if transaction_date is not None and chargeback_date < transaction_date:
             message = "chargeback_date must not be before transaction_date"
@@ -401,8 +422,14 @@ def validate_record(raw: object, index: int, today: date) -> ChargebackRecord | 
             message = f"reason_code is not a known {network.value} reason code"
             errors.append(FieldError("reason_code", "unknown_reason_code", message))
 
-    stage = _stage(raw.get("stage"), errors)
-    response_due_date = _date(raw, "response_due_date", False, errors)
+    value = raw.get("stage")
+    stage = _STAGES.get(value) if type(value) is str else None
+    if stage is None:
+        stage = _stage(value, errors)
+    value = raw.get("response_due_date")
+    response_due_date = _DATE_CACHE.get(value) if type(value) is str else None
+    if response_due_date is None:
+        response_due_date = _date(raw, "response_due_date", False, errors)
 
     if not RECORD_FIELDS.issuperset(raw):
         _security_errors(raw, errors)
