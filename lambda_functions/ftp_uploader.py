@@ -32,14 +32,15 @@ metrics = Metrics()
 copy_config_to_registered_loggers(source_logger=logger, include={"chargeback"})
 
 s3 = boto3.client("s3")
-SECRET_PREFIX = os.environ.get("SECRET_PREFIX", "")
-PROCESSED_BUCKET = os.environ.get("PROCESSED_BUCKET", "")
 SECRET_MAX_AGE_SECONDS = 300
-SETTINGS = DeliverySettings(
-    max_attempts=int(os.environ.get("DELIVERY_MAX_ATTEMPTS", "4")),
-    timeout_seconds=float(os.environ.get("DELIVERY_TIMEOUT_SECONDS", "30")),
-)
-LEDGER = S3Ledger(s3, PROCESSED_BUCKET)
+
+
+def _delivery_settings() -> DeliverySettings:
+    """Read at each call (cheap), so a changed environment never meets a stale module-level copy."""
+    return DeliverySettings(
+        max_attempts=int(os.environ.get("DELIVERY_MAX_ATTEMPTS", "4")),
+        timeout_seconds=float(os.environ.get("DELIVERY_TIMEOUT_SECONDS", "30")),
+    )
 
 
 def _secret(name: str) -> str | None:
@@ -54,7 +55,7 @@ def _secret(name: str) -> str | None:
 
 @tracer.capture_method
 def _target(network: str) -> Target:
-    return resolve_target(network, SECRET_PREFIX, _secret)
+    return resolve_target(network, os.environ.get("SECRET_PREFIX", ""), _secret)
 
 
 def _source(file: GeneratedFile) -> BinaryIO:
@@ -84,7 +85,8 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     logger.append_keys(batch_id=file.batch_id, network=file.network, file_name=file.name)
     started = time.monotonic()
     try:
-        result = deliver(file, _target(file.network), lambda: _source(file), LEDGER, SETTINGS)
+        ledger = S3Ledger(s3, os.environ.get("PROCESSED_BUCKET", ""))
+        result = deliver(file, _target(file.network), lambda: _source(file), ledger, _delivery_settings())
     except ChargebackError:
         _record_metrics(file.network, None, started)
         raise
