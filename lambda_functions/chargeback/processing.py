@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,22 +41,24 @@ _NETWORK_ORDER: Final = {network.value: position for position, network in enumer
 _WRITE_BUFFER: Final = 256 * 1024
 
 
-class SeenIds:
-    """A set of strings kept as 64-bit digests in 4096 sorted arrays (by the digest's top 12 bits).
+_EMPTY_LOWS: Final = array("I")  # placeholder for a partition not used yet
 
-    About 8.5 bytes an id and no rehashing: a million ids take 8 MB and memory grows in small steps (one
-    partition's array at a time), where a hash table of digests doubles (8 MB -> 16 MB, both held while it
-    copies) and a Python set of the strings takes over 100 MB. An insert is a binary search and a short move
-    within one partition's array, both in C. The digest is Python's string hash (SipHash, with a key random
-    to each process unless PYTHONHASHSEED fixes it), so ids cannot be chosen to collide; two different ids share a digest with probability
-    about n^2 / 2^65 (3e-8 for a million ids): such an id would be reported as a duplicate, never silently
-    merged.
+
+class SeenIds:
+    """A set of strings kept as 60-bit digests, 6 bytes an id, in 4096 sorted partitions.
+
+    The digest is Python's string hash (SipHash, with a key random to each process unless PYTHONHASHSEED
+    fixes it, so ids cannot be chosen to collide), cut to 60 bits: the top 12 choose the partition, the next
+    16 and the low 32 are kept in two parallel sorted arrays. A million ids take about 7 MB, growing in small
+    steps (one partition at a time), where a hash table of 64-bit digests doubles (8 MB -> 16 MB, both held
+    while it copies) and a Python set of the strings takes over 100 MB. An insert is a binary search and a
+    short move within one partition, both in C. Two different ids share a digest with probability about
+    n^2 / 2^61 (4e-7 for a million ids): such an id would be reported as a duplicate, never silently merged.
     """
 
-    _PARTITION_SHIFT: Final = 52  # 64 - 12 bits
-
     def __init__(self, capacity: int = 1024) -> None:  # capacity: kept for callers; memory follows use
-        self._partitions: list[array[int] | None] = [None] * (1 << (64 - self._PARTITION_SHIFT))
+        self._highs: list[array[int] | None] = [None] * 4096  # bits 32-47 of the digest
+        self._lows: list[array[int]] = [_EMPTY_LOWS] * 4096  # bits 0-31
         self._used = 0
 
     def __len__(self) -> int:
@@ -65,14 +67,21 @@ class SeenIds:
     def add(self, value: str) -> bool:
         """Add `value`; False when it was there already."""
         digest = hash(value) & 0xFFFF_FFFF_FFFF_FFFF
-        index = digest >> self._PARTITION_SHIFT
-        partition = self._partitions[index]
-        if partition is None:
-            partition = self._partitions[index] = array("Q")
-        position = bisect_left(partition, digest)
-        if position < len(partition) and partition[position] == digest:
+        index = digest >> 52
+        high = (digest >> 32) & 0xFFFF
+        low = digest & 0xFFFF_FFFF
+        highs = self._highs[index]
+        if highs is None:
+            highs = self._highs[index] = array("H")
+            self._lows[index] = array("I")
+        lows = self._lows[index]
+        start = bisect_left(highs, high)
+        end = bisect_right(highs, high, start)
+        position = bisect_left(lows, low, start, end) if start < end else start
+        if position < end and lows[position] == low:
             return False
-        partition.insert(position, digest)
+        highs.insert(position, high)
+        lows.insert(position, low)
         self._used += 1
         return True
 
