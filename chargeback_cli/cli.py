@@ -98,8 +98,16 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.json:
         print(summary.model_dump_json(), file=out)
     else:
-        print(render_report(summary, args.input.name, str(workdir), delivered_root), file=out)
+        rejects = _rejected_records(workdir / summary.rejects_report) if summary.rejects_report else None
+        print(render_report(summary, args.input.name, str(workdir), delivered_root, rejects), file=out)
     return EXIT_OK if summary.status == "succeeded" else EXIT_FAILED
+
+
+def _rejected_records(report: Path) -> list[dict[str, Any]] | None:
+    try:
+        return list(json.loads(report.read_text(encoding="utf-8"))["records"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _read_targets(path: Path) -> dict[str, dict[str, Any]]:

@@ -108,8 +108,17 @@ def _cause_message(cause: Any) -> str:
     return str(cause)
 
 
-def render_report(summary: RunSummary, input_name: str, workdir: str, delivered_root: str | None) -> str:
-    """The short report that ends a run without `--json`."""
+SHOWN_REJECTS = 5
+
+
+def render_report(
+    summary: RunSummary,
+    input_name: str,
+    workdir: str,
+    delivered_root: str | None,
+    rejects: list[dict[str, Any]] | None = None,
+) -> str:
+    """The short report that ends a run without `--json`; `rejects` are the rejects report's records."""
     lines = [
         "",
         f"Batch {summary.batch_id or '(none)'} from {input_name}: {summary.status.upper()}",
@@ -117,6 +126,11 @@ def render_report(summary: RunSummary, input_name: str, workdir: str, delivered_
     ]
     if summary.rejects_report:
         lines.append(f"  rejects report: {summary.rejects_report}")
+    for record in (rejects or [])[:SHOWN_REJECTS]:
+        reasons = "; ".join(f"{error['field']} [{error['rule']}]" for error in record.get("errors", []))
+        lines.append(f"    record {record.get('index')} ({record.get('chargeback_id')}): {reasons}")
+    if summary.rejected > SHOWN_REJECTS and rejects:
+        lines.append(f"    ... and {summary.rejected - SHOWN_REJECTS} more in the rejects report")
     if summary.files:
         lines.append("  files:")
         width = max(len(file.name) for file in summary.files)

@@ -114,4 +114,5 @@ def test_the_readable_report_names_each_file_and_where_it_went(tmp_path):
     assert "Deliver File" in result.stdout
     for network in ("visa", "mastercard", "amex", "discover"):
         assert f"delivered to {network}" in result.stdout
+    assert "amount [precision]" in result.stdout, "the report says why a record was rejected"
     assert '"level"' not in result.stdout, "handler log lines belong in DIR/logs, not in the report"
