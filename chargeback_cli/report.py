@@ -47,11 +47,11 @@ def summarise_execution(
         name = details["name"]
         if name == "Process Data" and isinstance(output, dict) and "processed" in output:
             manifest = output["processed"]["manifest"]
-        elif name == "Generate CSV Files":
+        elif name == "Generate CSV Files" and "generated" in output:
             for file in output["generated"]["files"]:
                 generated[file["name"]] = file
         elif name in ("Deliver File", "Record Delivery Failure") and "name" in output:
-            # A caught failure also exits "Deliver File", with its input and the error: skip that one.
+            # A caught failure also exits its task state, with the input and the error: skip those.
             deliveries[output["name"]] = output
         elif name.startswith("Describe "):
             message = output["notification"]["message"]

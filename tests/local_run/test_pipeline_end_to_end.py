@@ -190,3 +190,28 @@ def test_the_redrive_command_refuses_a_batch_that_was_never_processed(pipeline, 
 
     assert exit_status == 1
     assert "no manifest for batch 'no-such-batch'" in capsys.readouterr().err
+
+
+def test_a_part_whose_files_cannot_be_generated_fails_the_batch_and_redrive_delivers_it(pipeline):
+    generator = pipeline.emulation.functions[pipeline.stack.function_name("csv_generator")]
+    real_handler = generator.resolve()
+
+    def out_of_space(event: dict[str, Any], context: Any) -> Any:
+        raise OSError("No space left on device (injected)")
+
+    generator.handler = out_of_space
+    summary = pipeline.run(SAMPLE)
+
+    assert summary.status == "failed"
+    assert summary.files == []
+    (alert,) = _alerts(pipeline)
+    (failure,) = alert["message"]["deliveries"]
+    assert failure["name"] == "batch part 1" and failure["delivered"] is False
+    assert failure["error"] == "OSError" and "No space left" in failure["cause"]
+    assert all(_delivered_files(pipeline, network) == [] for network in NETWORKS)
+
+    generator.handler = real_handler
+    report = pipeline.redrive(str(summary.batch_id))
+
+    assert len(report.delivered) == 4 and report.failed == {}
+    assert all(len(pipeline.servers.upload_log(network)) == 1 for network in NETWORKS)
