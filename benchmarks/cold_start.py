@@ -1,0 +1,119 @@
+"""Cold start: each handler's import time from the deployed packages, and the packages' zipped size.
+
+    .venv/bin/python benchmarks/cold_start.py [--dist dist] [--runs 5]
+
+Uses `dist/functions.zip` and `dist/layer.zip` (run `make package` first). Unpacks them as the Lambda runtime
+lays them out (/var/task, /opt/python) beside the runtime's own boto3 and botocore, then imports each handler
+in a fresh isolated interpreter of the runtime's version (3.12 when this machine has one: -I -S, the
+stack.json environment) with `-X importtime`, --runs times, and reports the fastest run: the whole import
+and its largest parts. The same with POWERTOOLS_TRACE_DISABLED=true shows what the X-Ray SDK adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import boto3
+import botocore
+import s3transfer
+
+ROOT = Path(__file__).resolve().parent.parent
+HANDLERS = ("data_processor", "csv_generator", "ftp_uploader")
+PARTS = ("boto3", "aws_xray_sdk.core", "aws_lambda_powertools", "pydantic", "chargeback", "paramiko")
+# Each part is counted where it is first imported (pydantic's time may sit within chargeback's, etc.).
+GOAL_MS = 300
+GOAL_ZIP_MB = 25
+
+
+def interpreter() -> str:
+    found = sorted(
+        Path.home().glob(".pyenv/versions/3.12*/bin/python3.12")
+    )  # not pyenv's shim: it may refuse
+    return str(found[-1] if found else shutil.which("python3.12") or sys.executable)
+
+
+def environment(trace: bool) -> dict[str, str]:
+    stack = json.loads((ROOT / "stack.json").read_text())
+    env = {name: "1" for name in stack["lambda_environment"]} | {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "RAW_BUCKET": "raw",
+        "PROCESSED_BUCKET": "processed",
+        "SECRET_PREFIX": "chargeback-ftp-credentials-test",
+        "REJECT_POLICY": "partial",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_METRICS_NAMESPACE": "Chargeback",
+    }
+    return env | ({} if trace else {"POWERTOOLS_TRACE_DISABLED": "true"})
+
+
+def import_times(python: str, paths: list[Path], handler: str, trace: bool) -> dict[str, int]:
+    """Microseconds: the handler's whole import and the cumulative time of each top-level part in PARTS."""
+    script = f"import sys; sys.path[:0] = {[str(p) for p in paths]!r}; import {handler}"
+    completed = subprocess.run(
+        [python, "-I", "-S", "-X", "importtime", "-c", script],
+        env=environment(trace), capture_output=True, text=True, check=True, cwd=paths[0].parent,
+    )  # fmt: skip
+    times: dict[str, int] = {}
+    for line in completed.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, cumulative, name = line.split("|")
+        module = name.strip()
+        direct = len(name) - len(name.lstrip()) == 3  # imported by the handler module itself
+        if module == handler or (module in PARTS and module not in times):  # the outermost import counts
+            times[module] = int(cumulative)
+        elif direct and module.startswith("chargeback."):
+            times["chargeback"] = times.get("chargeback", 0) + int(cumulative)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dist", type=Path, default=ROOT / "dist")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    functions_zip, layer_zip = args.dist / "functions.zip", args.dist / "layer.zip"
+    if not (functions_zip.exists() and layer_zip.exists()):
+        sys.exit(f"{functions_zip} or {layer_zip} is missing: run `make package` first")
+    sizes = {path.name: path.stat().st_size / 1e6 for path in (functions_zip, layer_zip)}
+    total = sum(sizes.values())
+    print("| package | zipped MB |\n|---|---:|")
+    for name, size in sizes.items():
+        print(f"| {name} | {size:.2f} |")
+    print(f"| total (goal < {GOAL_ZIP_MB}) | {total:.2f} ({'met' if total < GOAL_ZIP_MB else 'NOT met'}) |\n")
+    python = interpreter()
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as temp:
+        task, opt, runtime = Path(temp) / "task", Path(temp) / "opt", Path(temp) / "runtime"
+        zipfile.ZipFile(functions_zip).extractall(task)
+        zipfile.ZipFile(layer_zip).extractall(opt)
+        for module in (boto3, botocore, s3transfer):
+            source = Path(module.__file__ or "").parent
+            shutil.copytree(source, runtime / source.name, ignore=shutil.ignore_patterns("__pycache__"))
+        paths = [task, opt / "python", runtime]
+        version = subprocess.run([python, "-c", "import sys; print(sys.version.split()[0])"],
+                                 capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+        print(f"Import time, fastest of {args.runs} fresh interpreters (Python {version}), ms:\n")
+        print("| handler | tracing | import | " + " | ".join(PARTS) + " |")
+        print("|---|---|---:|" + "---:|" * len(PARTS))
+        for handler in HANDLERS:
+            for trace in (True, False):
+                import_times(python, paths, handler, trace)  # compiles the packages' bytecode once
+                runs = [import_times(python, paths, handler, trace) for _ in range(args.runs)]
+                best = min(runs, key=lambda times: times[handler])
+                cells = " | ".join(f"{best[part] / 1000:.0f}" if part in best else "-" for part in PARTS)
+                whole = best[handler] / 1000
+                verdict = "" if not trace else (" (met)" if whole < GOAL_MS else " (NOT met)")
+                print(f"| {handler} | {'on' if trace else 'off'} | {whole:.0f}{verdict} | {cells} |")
+
+
+if __name__ == "__main__":
+    main()

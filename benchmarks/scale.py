@@ -1,0 +1,340 @@
+"""Our processing path against what an engineer would write instead, at 10k, 100k and 1M records.
+
+    .venv/bin/pip install -e '.[bench]'      # pandas and orjson, for the baselines
+    .venv/bin/python benchmarks/scale.py [--sizes 10000,100000,1000000] [--data /tmp/chargeback-bench]
+
+One realistic batch per size (benchmarks/generate_batch.py, shape 2 — a bare array — so that every approach
+reads the very same bytes) is generated once into --data and reused. Each approach runs in its own child
+process, which reports its own peak RSS (getrusage ru_maxrss, the whole process: interpreter, imports,
+data) and the wall and CPU time of the work (imports excluded):
+
+- ours: `process_batch` (stream, validate, mask, reject duplicates, split, normalised JSON Lines: the
+  data_processor without S3) then, for each slice, `write_csv_file(iter_normalised_records(...))` (the
+  csv_generator without S3). Local files, default settings (50,000 records / 50 MiB a file);
+- (a) naive: `json.load` + `csv.DictWriter`, one file per network value, no validation;
+- (b) pandas: `read_json` + `groupby` + `to_csv`, no validation;
+- (c) the floor, no validation: orjson (whole file) + `csv.writer`, and ijson's C backend (streaming) +
+  `csv.writer`; the faster of the two is the floor.
+
+Then a markdown table (records/s, peak RSS, ratios) and the cost per million records at the CPU time
+measured for our two stages (see --help for the prices).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+COLUMNS = (
+    "chargeback_id", "network", "case_number", "arn", "card_number", "merchant_id", "merchant_name",
+    "transaction_id", "transaction_date", "chargeback_date", "amount", "currency", "reason_code", "stage",
+    "response_due_date",
+)  # fmt: skip
+APPROACHES = ("ours", "naive", "pandas", "floor_orjson", "floor_ijson")
+LABELS = {
+    "ours": "ours (validate, mask, split, CSV)",
+    "naive": "(a) json.load + csv.DictWriter",
+    "pandas": "(b) pandas read_json + groupby + to_csv",
+    "floor_orjson": "(c) orjson + csv.writer",
+    "floor_ijson": "(c) ijson yajl2_c stream + csv.writer",
+}
+
+# us-east-1, x86_64, as of 2026 (override on the command line).
+LAMBDA_GB_SECOND = 0.0000166667
+LAMBDA_REQUEST = 0.20 / 1_000_000
+SFN_TRANSITION = 0.025 / 1000
+S3_PUT = 0.005 / 1000
+S3_GET = 0.0004 / 1000
+MEMORY_MB = {"data_processor": 1024, "csv_generator": 512, "ftp_uploader": 512}  # stack.json
+
+
+# ---- children: each runs one approach and prints one JSON line ----
+
+
+def _usage() -> tuple[float, int]:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def run_ours(source: Path, out: Path) -> dict:
+    from datetime import date
+
+    from chargeback.csv_writer import write_csv_file
+    from chargeback.processing import iter_normalised_records, process_batch
+    from chargeback.settings import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_RECORDS_PER_FILE, RejectPolicy
+
+    cpu0, _ = _usage()
+    wall0 = time.perf_counter()
+    with source.open("rb") as stream:
+        result = process_batch(
+            stream, source.name, "incoming/" + source.name, "etag", date(2026, 11, 22),
+            DEFAULT_MAX_RECORDS_PER_FILE, DEFAULT_MAX_FILE_BYTES, RejectPolicy.PARTIAL, out,
+        )  # fmt: skip
+    cpu1, _ = _usage()
+    wall1 = time.perf_counter()
+    rows = 0
+    for piece in result.slices:
+        with piece.path.open("rb") as stream:
+            csv_path = out / f"{piece.network}-{piece.part:03d}.csv"
+            rows += write_csv_file(iter_normalised_records(stream), csv_path).rows
+    cpu2, _ = _usage()
+    wall2 = time.perf_counter()
+    return {
+        "rows": rows, "received": result.received, "rejected": result.rejected, "files": len(result.slices),
+        "stage_cpu": {"data_processor": cpu1 - cpu0, "csv_generator": cpu2 - cpu1},
+        "stage_wall": {"data_processor": wall1 - wall0, "csv_generator": wall2 - wall1},
+        "parts": len(result.parts()),
+    }  # fmt: skip
+
+
+def run_naive(source: Path, out: Path) -> dict:
+    import csv
+
+    with source.open(encoding="utf-8") as stream:
+        records = json.load(stream)
+    groups: dict[str, list[dict]] = {}
+    for record in records:
+        groups.setdefault(str(record.get("network")), []).append(record)
+    for network, group in groups.items():
+        with (out / f"{network}.csv").open("w", encoding="utf-8", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(group)
+    return {"rows": sum(len(group) for group in groups.values()), "files": len(groups)}
+
+
+def run_pandas(source: Path, out: Path) -> dict:
+    import pandas as pd
+
+    frame = pd.read_json(source, orient="records", dtype=False, convert_dates=False)
+    rows = files = 0
+    for network, group in frame.groupby("network"):
+        group.to_csv(out / f"{network}.csv", index=False, columns=list(COLUMNS))
+        rows += len(group)
+        files += 1
+    return {"rows": rows, "files": files}
+
+
+def _write_grouped(records, out: Path) -> dict:  # type: ignore[no-untyped-def]
+    import csv
+
+    files: dict[str, object] = {}
+    writers: dict[str, object] = {}
+    rows = 0
+    for record in records:
+        network = record["network"]
+        writer = writers.get(network)
+        if writer is None:
+            file = files[network] = (out / f"{network}.csv").open("w", encoding="utf-8", newline="")
+            writer = writers[network] = csv.writer(file)
+            writer.writerow(COLUMNS)  # type: ignore[attr-defined]
+        writer.writerow([record.get(column) for column in COLUMNS])  # type: ignore[attr-defined]
+        rows += 1
+    for file in files.values():
+        file.close()  # type: ignore[attr-defined]
+    return {"rows": rows, "files": len(files)}
+
+
+def run_floor_orjson(source: Path, out: Path) -> dict:
+    import orjson
+
+    return _write_grouped(orjson.loads(source.read_bytes()), out)
+
+
+def run_floor_ijson(source: Path, out: Path) -> dict:
+    import ijson
+
+    with source.open("rb") as stream:
+        return _write_grouped(ijson.get_backend("yajl2_c").items(stream, "item", use_float=False), out)
+
+
+def child(approach: str, source: Path, out: Path) -> None:
+    sys.path[:0] = [str(ROOT / "lambda_functions")]
+    run = globals()[f"run_{approach}"]
+    if approach == "ours":  # imports outside the timing, as for the others (pandas' import takes ~0.5 s)
+        import chargeback.processing  # noqa: F401
+    elif approach == "pandas":
+        import pandas  # noqa: F401
+    cpu0, _ = _usage()
+    wall0 = time.perf_counter()
+    stats = run(source, out)
+    wall = time.perf_counter() - wall0
+    cpu, peak_kb = _usage()
+    print(json.dumps(stats | {"wall": wall, "cpu": cpu - cpu0, "peak_kb": peak_kb}))
+
+
+# ---- parent ----
+
+
+def ensure_batch(data: Path, count: int) -> Path:
+    path = data / f"batch-{count}.json"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        subprocess.run(
+            [sys.executable, str(HERE / "generate_batch.py"), str(count), str(partial), "--shape", "array"],
+            check=True,
+        )  # fmt: skip
+        partial.rename(path)
+    return path
+
+
+def measure(approach: str, source: Path, data: Path) -> dict:
+    out = data / f"out-{approach}-{source.stem}"
+    subprocess.run(["rm", "-rf", str(out)], check=True)
+    out.mkdir(parents=True)
+    completed = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", approach, str(source), str(out)],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    subprocess.run(["rm", "-rf", str(out)], check=True)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def mib(kb: int) -> str:
+    return f"{kb / 1024:,.0f} MiB"
+
+
+def table(results: dict[int, dict[str, dict]], sizes: list[int]) -> str:
+    lines = [
+        "| records | approach | wall s | CPU s | records/s (wall) | records/CPU-s | peak RSS"
+        " | ours vs this: speed (CPU), peak RSS |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in sizes:
+        ours = results[size]["ours"]
+        for approach in APPROACHES:
+            stats = results[size].get(approach)
+            if stats is None:
+                continue
+            ratio = (
+                "-"
+                if approach == "ours"
+                else f"{stats['cpu'] / ours['cpu']:.2f}x, {ours['peak_kb'] / stats['peak_kb']:.2f}x"
+            )
+            lines.append(
+                f"| {size:,} | {LABELS[approach]} | {stats['wall']:.2f} | {stats['cpu']:.2f} |"
+                f" {size / stats['wall']:,.0f} | {size / stats['cpu']:,.0f} | {mib(stats['peak_kb'])} | {ratio} |"
+            )
+    return "\n".join(lines)
+
+
+def goals(results: dict[int, dict[str, dict]], sizes: list[int]) -> str:
+    """The issue's goals, speeds compared in CPU time (wall time on a shared machine counts other work)."""
+    small, large = min(sizes), max(sizes)
+    ours_small, ours = results[small]["ours"], results[large]["ours"]
+    lines = [f"Goals (at {large:,} records; speeds in records per CPU-second):"]
+    growth = ours["peak_kb"] / ours_small["peak_kb"]
+    verdict = "met" if growth <= 1.25 and ours["peak_kb"] < 256 * 1024 else "NOT met"
+    lines.append(
+        f"- peak RSS {mib(ours['peak_kb'])} = {growth:.2f}x the peak at {small:,}"
+        f" ({mib(ours_small['peak_kb'])}); goal <= 1.25x and < 256 MiB: {verdict}"
+    )
+    rate = large / ours["cpu"]
+    stages = ours["stage_cpu"]
+    lines.append(
+        f"- ours {rate:,.0f}/s end to end; data_processor stage alone {large / stages['data_processor']:,.0f}/s,"
+        f" csv_generator stage alone {large / stages['csv_generator']:,.0f}/s"
+    )
+    if "naive" in results[large]:
+        other = large / results[large]["naive"]["cpu"]
+        verdict = "met" if rate >= other else "NOT met"
+        lines.append(f"- vs naive (a) {other:,.0f}/s: {rate / other:.2f}x; goal >= 1x: {verdict}")
+    floors = [results[large][name] for name in ("floor_orjson", "floor_ijson") if name in results[large]]
+    if floors:
+        floor = max(large / stats["cpu"] for stats in floors)
+        verdict = "met" if rate >= 0.5 * floor else "NOT met"
+        lines.append(f"- vs the floor (c) {floor:,.0f}/s: {rate / floor:.2f}x; goal >= 0.5x: {verdict}")
+    if "pandas" in results[large]:
+        pandas = results[large]["pandas"]
+        faster = ours["cpu"] < pandas["cpu"]
+        tenth = ours["peak_kb"] * 10 <= pandas["peak_kb"]
+        lines.append(
+            f"- vs pandas (b): {pandas['cpu'] / ours['cpu']:.2f}x its speed,"
+            f" {ours['peak_kb'] / pandas['peak_kb']:.3f}x its peak RSS;"
+            f" goal faster and <= 0.1x: speed {'met' if faster else 'NOT met'}, memory {'met' if tenth else 'NOT met'}"
+        )
+    return "\n".join(lines)
+
+
+def cost(results: dict[int, dict[str, dict]], sizes: list[int]) -> str:
+    """Dollars per million records, from our stages' CPU time at the largest size."""
+    size = max(sizes)
+    ours = results[size]["ours"]
+    scale = 1_000_000 / size
+    dp_s = ours["stage_cpu"]["data_processor"] * scale
+    csv_s = ours["stage_cpu"]["csv_generator"] * scale
+    # Lambda bills duration; a CPU-bound function's duration is its CPU time at >= 1,769 MB (one full vCPU).
+    # Below that Lambda gives a share of a vCPU (memory / 1,769 MB): the same work takes longer.
+    dp_gbs = dp_s / min(1.0, MEMORY_MB["data_processor"] / 1769) * MEMORY_MB["data_processor"] / 1024
+    csv_gbs = csv_s / min(1.0, MEMORY_MB["csv_generator"] / 1769) * MEMORY_MB["csv_generator"] / 1024
+    parts = max(1, -(-1_000_000 // 50_000))  # 50,000 records a file, ~4 networks: 20 parts, ~80 files
+    files = parts * 4
+    upload_gbs = files * 2.0 * MEMORY_MB["ftp_uploader"] / 1024  # ~2 s a file to an SFTP server (assumed)
+    invocations = 1 + parts + files
+    transitions = 8 + parts * 3 + files * 3  # fixed states + per-iteration Map states (approximate)
+    puts = files * 2 + parts + 5  # normalised slices + CSV files + manifest, reports, archive copy
+    gets = files * 2 + 5
+    lines = [
+        f"Cost per million records (from {size:,} measured; us-east-1 x86 prices):",
+        f"- data_processor: {dp_s:.1f} s CPU -> {dp_gbs:.1f} GB-s at {MEMORY_MB['data_processor']} MB"
+        f" (a {min(1.0, MEMORY_MB['data_processor'] / 1769):.2f} vCPU share) = ${dp_gbs * LAMBDA_GB_SECOND:.5f}",
+        f"- csv_generator: {csv_s:.1f} s CPU in total -> {csv_gbs:.1f} GB-s at {MEMORY_MB['csv_generator']} MB"
+        f" = ${csv_gbs * LAMBDA_GB_SECOND:.5f}",
+        f"- ftp_uploader: {files} files x ~2 s (network-bound, assumed) -> {upload_gbs:.0f} GB-s"
+        f" = ${upload_gbs * LAMBDA_GB_SECOND:.5f}",
+        f"- Lambda requests: {invocations} = ${invocations * LAMBDA_REQUEST:.5f}",
+        f"- Step Functions: ~{transitions} transitions = ${transitions * SFN_TRANSITION:.5f}",
+        f"- S3: ~{puts} PUT + ~{gets} GET = ${puts * S3_PUT + gets * S3_GET:.5f}",
+    ]
+    total = (
+        (dp_gbs + csv_gbs + upload_gbs) * LAMBDA_GB_SECOND
+        + invocations * LAMBDA_REQUEST
+        + transitions * SFN_TRANSITION
+        + puts * S3_PUT
+        + gets * S3_GET
+    )
+    lines.append(f"- total: ${total:.4f} per million records")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--data", type=Path, default=Path("/tmp/chargeback-bench"))
+    parser.add_argument("--only", default=",".join(APPROACHES), help="approaches to run, comma-separated")
+    parser.add_argument("--child", nargs=3, metavar=("APPROACH", "SOURCE", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]), Path(args.child[2]))
+        return
+    sizes = sorted(int(size) for size in args.sizes.split(","))
+    approaches = [name for name in APPROACHES if name in args.only.split(",")]
+    args.data.mkdir(parents=True, exist_ok=True)
+    results: dict[int, dict[str, dict]] = {}
+    for size in sizes:
+        source = ensure_batch(args.data, size)
+        results[size] = {}
+        for approach in approaches:
+            stats = results[size][approach] = measure(approach, source, args.data)
+            print(
+                f"{size:>9,} {approach:<13} {stats['wall']:7.2f} s wall {stats['cpu']:7.2f} s CPU"
+                f" {mib(stats['peak_kb']):>10} rows {stats['rows']:,}",
+                file=sys.stderr,
+            )
+    print(table(results, sizes))
+    if "ours" in approaches:
+        print()
+        print(goals(results, sizes))
+        print()
+        print(cost(results, sizes))
+
+
+if __name__ == "__main__":
+    main()
