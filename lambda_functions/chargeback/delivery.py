@@ -19,7 +19,6 @@ Transient faults are retried here a bounded number of times with exponential bac
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import random
 import time
@@ -30,6 +29,7 @@ from typing import BinaryIO
 
 from chargeback.contracts import DeliveryResult, GeneratedFile
 from chargeback.errors import ConfigurationError, DeliveryRefused, TransientDeliveryError
+from chargeback.hashing import HashingReader
 from chargeback.ledger import Receipt, S3Ledger
 from chargeback.targets import Target
 from chargeback.transports import Transport, transport_for
@@ -51,25 +51,6 @@ def backoff_delay(attempt: int, settings: DeliverySettings, rng: random.Random) 
     """Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))]."""
     ceiling = min(settings.max_delay_seconds, settings.base_delay_seconds * 2 ** (attempt - 1))
     return rng.uniform(0, ceiling)
-
-
-class HashingReader:
-    """Reads through to the source, counting bytes and computing their SHA-256 on the way."""
-
-    def __init__(self, source: BinaryIO) -> None:
-        self.source = source
-        self.bytes = 0
-        self._hash = hashlib.sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.source.read(size)
-        self._hash.update(data)
-        self.bytes += len(data)
-        return data
-
-    @property
-    def sha256(self) -> str:
-        return self._hash.hexdigest()
 
 
 def _receipt(file: GeneratedFile, target: Target, attempt: int, on_server: bool) -> Receipt:
