@@ -11,8 +11,8 @@ STAMP  := $(VENV)/.installed
 # Every dependency is pinned with its hashes in requirements/ (`make lock` rewrites the locks).
 $(STAMP): pyproject.toml requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes --requirement requirements/dev.txt
-	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	$(BIN)/python -m pip install --quiet --quiet --require-hashes --requirement requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --quiet --no-deps --editable .
 	touch $(STAMP)
 
 venv: $(STAMP)
