@@ -10,13 +10,14 @@ starts an execution with that event.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -228,10 +229,14 @@ class LocalPipeline:
                 )
 
     def local_copy_path(self, bucket: str, key: str) -> Path:
-        """Where `DIR/s3/<bucket>/<key>` puts an object; keys never escape the folder."""
-        parts = [part for part in PurePosixPath(key).parts if part not in ("", ".", "..", "/")]
-        safe_parts = [part.replace("\x00", "") or "_" for part in parts] or ["_"]
-        return self.workdir.joinpath("s3", bucket, *safe_parts)
+        """Where `DIR/s3/<bucket>/<key>` puts an object; keys never escape the folder.
+
+        Each '/'-separated part of the key is one folder or file name, so two keys never share a copy:
+        '%' is written '%25' and NUL '%00'; a part that is empty, '.' or '..' is written '%', '%2E' or
+        '%2E%2E'; a part longer than a file name may be is cut, with a hash of it appended. An object whose
+        key is also the folder of other keys ('a/b' and 'a/b/c') is copied to 'a/b%'.
+        """
+        return self.workdir.joinpath("s3", bucket, *(_local_name(part) for part in key.split("/")))
 
     def export(self) -> None:
         """Copy every object of the emulated buckets to `DIR/s3/<bucket>/<key>`."""
@@ -242,8 +247,35 @@ class LocalPipeline:
             for page in paginator.paginate(Bucket=bucket):
                 for item in page.get("Contents", []):
                     target = self.local_copy_path(bucket, item["Key"])
-                    target.parent.mkdir(parents=True, exist_ok=True)
+                    _make_folders(self.workdir / "s3" / bucket, target.parent)
+                    if target.is_dir():  # the key is also the folder of other keys
+                        target = target.with_name(target.name + "%")
                     self.clients.s3.download_file(bucket, item["Key"], str(target))
+
+
+_NAME_MAX_BYTES = 255
+
+
+def _local_name(part: str) -> str:
+    """One part of an S3 key as a file name that stays where it is put (see `local_copy_path`)."""
+    if part in ("", ".", ".."):
+        return part.replace(".", "%2E") or "%"
+    name = part.replace("%", "%25").replace("\x00", "%00")
+    if len(name.encode("utf-8", "surrogateescape")) > _NAME_MAX_BYTES:
+        digest = hashlib.sha256(part.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        name = name.encode("utf-8", "surrogateescape")[:200].decode("utf-8", "ignore") + "~" + digest
+    return name
+
+
+def _make_folders(root: Path, folder: Path) -> None:
+    """`mkdir -p folder` below `root`, moving a file that holds a folder's place to `<name>%` (see above)."""
+    root.mkdir(parents=True, exist_ok=True)
+    current = root
+    for part in folder.relative_to(root).parts:
+        current = current / part
+        if current.is_file():
+            current.rename(current.with_name(current.name + "%"))
+        current.mkdir(exist_ok=True)
 
 
 def _describe_targets(targets: dict[str, dict[str, Any]]) -> str:
