@@ -14,7 +14,8 @@ It finds:
   and 13-digit epoch milliseconds of the years 2017-2036 (`"Timestamp": 1795314473160`; no card scheme
   issues 13-digit numbers starting with 1 or 2);
 - card security values given in the inputs (CVV, CVC, PIN...), as whole tokens: not inside a longer
-  run of letters or digits (so `739` is found in `"cvv": "739"`, not in `a7391f` or `17390`);
+  run of letters or digits (so `739` is found in `"cvv": "739"`, not in `a7391f` or `17390`), nor as the
+  fraction of a decimal number (`12.739`) or the milliseconds of a log line's time (`02:40:52,739`);
 - secrets: passwords as they are, private keys whole or by any line of their body (a key written into
   JSON has its newlines escaped, so the whole text would not match).
 
@@ -35,6 +36,9 @@ from chargeback.masking import find_full_pans
 _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]{13,19}(?![0-9])")
 _EPOCH_MILLIS = range(1_480_000_000_000, 2_100_000_000_000)
 _GROUPED_PAN = re.compile(r"(?<![0-9])[0-9]{4}(?:[ -][0-9]{3,6}){2,4}(?![0-9])")
+# Not part of a longer token, not the fraction of a decimal number ('12.739'), not the milliseconds of a log
+# line's time ('02:40:52,739').
+_NOT_A_SECURITY_VALUE_BEFORE = rb"(?<![0-9A-Za-z])(?<![0-9]\.)(?<![0-9]{2}:[0-9]{2},)"
 _KEY_BODY_LINE = re.compile(r"^[A-Za-z0-9+/=]{24,}$")
 
 
@@ -78,7 +82,7 @@ class LeakScanner:
                 self._needles.append(("password", secret.encode()))
         values = sorted({value for value in self.security_values if value})
         self._security = [
-            re.compile(rb"(?<![0-9A-Za-z])" + re.escape(value.encode()) + rb"(?![0-9A-Za-z])")
+            re.compile(_NOT_A_SECURITY_VALUE_BEFORE + re.escape(value.encode()) + rb"(?![0-9A-Za-z])")
             for value in values
         ]
 
