@@ -15,7 +15,9 @@ import pytest
 from chargeback.errors import BatchRejected, InvalidBatchFile
 from chargeback.processing import ProcessingResult, process_batch
 from chargeback.settings import RejectPolicy
-from tests.hardening.hardening_support import REPO, TALLY
+from chargeback_cli.local_run import LocalPipeline
+from chargeback_cli.local_servers import LocalServers
+from tests.hardening.hardening_support import REPO, TALLY, Captured, scan_run
 from tests.support.leak_scan import LeakScanner
 
 CORPUS = REPO / "tests" / "data" / "bad"
@@ -74,3 +76,42 @@ def test_a_bad_input_gets_its_expected_answer_and_no_output_holds_its_card_data(
         scanner.scan_text(message, "error message")
     assert scanner.leaks == [], [str(leak) for leak in scanner.leaks]
     TALLY.bad_inputs_tried += 1
+
+
+PIPELINE_CASES = [
+    "truncated_in_a_pan.json",
+    "card_number_a_json_number.json",
+    "nested_track2.json",
+    "cvv_field.json",
+    "array_of_nulls.json",
+]
+
+
+def test_bad_inputs_through_the_local_run_are_kept_alerted_and_leak_nothing(
+    run_dir: Path, servers: LocalServers, captured: Captured
+) -> None:
+    security_values = [
+        value for name in PIPELINE_CASES for value in EXPECTED[name].get("security_values", [])
+    ]
+    with LocalPipeline(run_dir, targets=servers.targets()) as pipeline:
+        for name in PIPELINE_CASES:
+            execution_arn = pipeline.drop(CORPUS / name)
+            summary = pipeline.summary(execution_arn, pipeline.wait(execution_arn, timeout_seconds=120))
+            error = EXPECTED[name]["error"]
+            assert summary.status == ("succeeded" if error == "rejected" else "failed"), name
+            kept = "archive" if error == "rejected" else "rejected"
+            body = pipeline.clients.s3.get_object(
+                Bucket=pipeline.stack.bucket_name("raw"), Key=f"{kept}/{name}"
+            )
+            assert body["Body"].read() == (CORPUS / name).read_bytes()
+        alerts = [
+            json.loads(path.read_text(encoding="utf-8")) for path in (run_dir / "alerts").glob("*.json")
+        ]
+        failures = [
+            alert["message"] for alert in alerts if alert["topic_arn"] == pipeline.stack.topic_arn("alerts")
+        ]
+        assert sorted(message["error"] for message in failures) == ["BatchRejected", "InvalidBatchFile"]
+    scanner = scan_run(
+        pipeline, [CORPUS / name for name in PIPELINE_CASES], servers.secrets(), security_values, captured()
+    )
+    assert scanner.leaks == [], [str(leak) for leak in scanner.leaks]
