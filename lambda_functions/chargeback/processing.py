@@ -39,6 +39,7 @@ REJECTS_REPORT_NAME: Final = "rejects.json"
 _REJECTS_LINES_NAME: Final = "rejects.records.jsonl"
 _NETWORK_ORDER: Final = {network.value: position for position, network in enumerate(Network)}
 _WRITE_BUFFER: Final = 256 * 1024
+_TO_JSON: Final = ChargebackRecord.__pydantic_serializer__.to_json
 
 
 _EMPTY_LOWS: Final = array("I")  # placeholder for a partition not used yet
@@ -119,7 +120,7 @@ class ProcessingResult:
 class _OpenSlice:
     part: int
     path: Path
-    out: TextIO
+    out: BinaryIO
     records: int = 0
 
 
@@ -138,10 +139,10 @@ class _SliceWriters:
                 self._close(network, current)
             path = self.directory / f"part-{part:03d}" / f"{network}.jsonl"
             path.parent.mkdir(parents=True, exist_ok=True)
-            current = _OpenSlice(part, path, path.open("w", encoding="utf-8", buffering=_WRITE_BUFFER))
+            current = _OpenSlice(part, path, path.open("wb", buffering=_WRITE_BUFFER))
             self.open_slices[network] = current
-        current.out.write(record.model_dump_json())
-        current.out.write("\n")
+        current.out.write(_TO_JSON(record))  # = model_dump_json() as UTF-8, without its Python wrapper
+        current.out.write(b"\n")
         current.records += 1
 
     def _close(self, network: str, current: _OpenSlice) -> None:
