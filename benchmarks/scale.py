@@ -80,18 +80,31 @@ def run_ours(source: Path, out: Path) -> dict:
     cpu1, _ = _usage()
     wall1 = time.perf_counter()
     rows = 0
+    csv_bytes: list[int] = []
     for piece in result.slices:
         with piece.path.open("rb") as stream:
             csv_path = out / f"{piece.network}-{piece.part:03d}.csv"
-            rows += write_csv_file(iter_normalised_records(stream), csv_path).rows
+            summary = write_csv_file(iter_normalised_records(stream), csv_path)
+            rows += summary.rows
+            csv_bytes.append(summary.bytes)
     cpu2, _ = _usage()
     wall2 = time.perf_counter()
     return {
         "rows": rows, "received": result.received, "rejected": result.rejected, "files": len(result.slices),
+        "input_bytes": source.stat().st_size, "counts": result.counts,
+        "slice_bytes": _by_network((p.network, p.path.stat().st_size) for p in result.slices),
+        "csv_bytes": _by_network(zip((p.network for p in result.slices), csv_bytes, strict=True)),
         "stage_cpu": {"data_processor": cpu1 - cpu0, "csv_generator": cpu2 - cpu1},
         "stage_wall": {"data_processor": wall1 - wall0, "csv_generator": wall2 - wall1},
         "parts": len(result.parts()),
     }  # fmt: skip
+
+
+def _by_network(pairs) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    totals: dict[str, int] = {}
+    for network, size in pairs:
+        totals[network] = totals.get(network, 0) + size
+    return totals
 
 
 def run_naive(source: Path, out: Path) -> dict:
@@ -263,35 +276,59 @@ def goals(results: dict[int, dict[str, dict]], sizes: list[int]) -> str:
     return "\n".join(lines)
 
 
+def s3_requests(size: int) -> int:
+    """Requests to write (or copy) one object of `size` bytes with boto3's defaults: one PUT up to 8 MiB,
+    else a multipart upload (create, one request per 8 MiB part, complete)."""
+    chunk = 8 * 1024 * 1024
+    return 1 if size <= chunk else 2 + -(-size // chunk)
+
+
+def vcpu_share(memory_mb: int) -> float:
+    """Lambda's CPU share grows with memory: one full vCPU at 1,769 MB."""
+    return min(1.0, memory_mb / 1769)
+
+
 def cost(results: dict[int, dict[str, dict]], sizes: list[int]) -> str:
-    """Dollars per million records, from our stages' CPU time at the largest size."""
+    """Dollars per million records, from our stages' CPU time and output sizes at the largest size.
+
+    Lambda bills duration. A CPU-bound function's duration is its CPU time divided by its vCPU share, so
+    GB-seconds = CPU seconds / share x memory GB (at 1,024 MB: 0.58 vCPU; below 1,769 MB the GB-seconds of
+    a CPU-bound job do not depend on memory). The ftp_uploader is network-bound: ~2 s a file is assumed.
+    """
     size = max(sizes)
     ours = results[size]["ours"]
     scale = 1_000_000 / size
-    dp_s = ours["stage_cpu"]["data_processor"] * scale
-    csv_s = ours["stage_cpu"]["csv_generator"] * scale
-    # Lambda bills duration; a CPU-bound function's duration is its CPU time at >= 1,769 MB (one full vCPU).
-    # Below that Lambda gives a share of a vCPU (memory / 1,769 MB): the same work takes longer.
-    dp_gbs = dp_s / min(1.0, MEMORY_MB["data_processor"] / 1769) * MEMORY_MB["data_processor"] / 1024
-    csv_gbs = csv_s / min(1.0, MEMORY_MB["csv_generator"] / 1769) * MEMORY_MB["csv_generator"] / 1024
-    parts = max(1, -(-1_000_000 // 50_000))  # 50,000 records a file, ~4 networks: 20 parts, ~80 files
-    files = parts * 4
-    upload_gbs = files * 2.0 * MEMORY_MB["ftp_uploader"] / 1024  # ~2 s a file to an SFTP server (assumed)
+    dp_cpu = ours["stage_cpu"]["data_processor"] * scale
+    csv_cpu = ours["stage_cpu"]["csv_generator"] * scale
+    dp_gbs = dp_cpu / vcpu_share(MEMORY_MB["data_processor"]) * MEMORY_MB["data_processor"] / 1024
+    csv_gbs = csv_cpu / vcpu_share(MEMORY_MB["csv_generator"]) * MEMORY_MB["csv_generator"] / 1024
+    # Files per network at a million records (50,000 records a file; the byte limit is not reached).
+    per_network = {network: -(-round(count * scale) // 50_000) for network, count in ours["counts"].items()}
+    parts = max(per_network.values())
+    files = sum(per_network.values())
+    upload_gbs = files * 2.0 * MEMORY_MB["ftp_uploader"] / 1024
     invocations = 1 + parts + files
-    transitions = 8 + parts * 3 + files * 3  # fixed states + per-iteration Map states (approximate)
-    puts = files * 2 + parts + 5  # normalised slices + CSV files + manifest, reports, archive copy
-    gets = files * 2 + 5
+    # Standard workflow, success path: 8 top-level states, 3 per part (generate, deliver map, summarise), 1 a file.
+    transitions = 8 + 3 * parts + files
+    # Manifest and reports, delivery receipts, the archive copy (multipart copy when large), then the
+    # normalised slices and CSV files (multipart uploads when large).
+    puts = 3 + files + s3_requests(round(ours["input_bytes"] * scale))
+    for network, count in per_network.items():
+        for kind in ("slice_bytes", "csv_bytes"):
+            puts += count * s3_requests(round(ours[kind][network] * scale / count))
+    gets = 1 + 2 * files + 4  # the input; each slice and each CSV once; HEADs and the manifest check
+    share = vcpu_share(MEMORY_MB["data_processor"])
     lines = [
-        f"Cost per million records (from {size:,} measured; us-east-1 x86 prices):",
-        f"- data_processor: {dp_s:.1f} s CPU -> {dp_gbs:.1f} GB-s at {MEMORY_MB['data_processor']} MB"
-        f" (a {min(1.0, MEMORY_MB['data_processor'] / 1769):.2f} vCPU share) = ${dp_gbs * LAMBDA_GB_SECOND:.5f}",
-        f"- csv_generator: {csv_s:.1f} s CPU in total -> {csv_gbs:.1f} GB-s at {MEMORY_MB['csv_generator']} MB"
-        f" = ${csv_gbs * LAMBDA_GB_SECOND:.5f}",
-        f"- ftp_uploader: {files} files x ~2 s (network-bound, assumed) -> {upload_gbs:.0f} GB-s"
+        f"Cost per million records (scaled from {size:,}; us-east-1 x86 prices; Lambda duration = CPU / vCPU share):",
+        f"- data_processor: {dp_cpu:.0f} CPU-s -> {dp_cpu / share:.0f} s at {MEMORY_MB['data_processor']} MB"
+        f" ({share:.2f} vCPU) = {dp_gbs:.0f} GB-s = ${dp_gbs * LAMBDA_GB_SECOND:.5f}",
+        f"- csv_generator: {csv_cpu:.0f} CPU-s over {parts:.0f} parts -> {csv_gbs:.0f} GB-s at"
+        f" {MEMORY_MB['csv_generator']} MB = ${csv_gbs * LAMBDA_GB_SECOND:.5f}",
+        f"- ftp_uploader: {files:.0f} files x ~2 s (network-bound, assumed) -> {upload_gbs:.0f} GB-s"
         f" = ${upload_gbs * LAMBDA_GB_SECOND:.5f}",
-        f"- Lambda requests: {invocations} = ${invocations * LAMBDA_REQUEST:.5f}",
-        f"- Step Functions: ~{transitions} transitions = ${transitions * SFN_TRANSITION:.5f}",
-        f"- S3: ~{puts} PUT + ~{gets} GET = ${puts * S3_PUT + gets * S3_GET:.5f}",
+        f"- Lambda requests: {invocations:.0f} = ${invocations * LAMBDA_REQUEST:.5f}",
+        f"- Step Functions (standard): ~{transitions:.0f} transitions = ${transitions * SFN_TRANSITION:.5f}",
+        f"- S3: ~{puts:.0f} PUT/COPY/multipart + ~{gets:.0f} GET = ${puts * S3_PUT + gets * S3_GET:.5f}",
     ]
     total = (
         (dp_gbs + csv_gbs + upload_gbs) * LAMBDA_GB_SECOND
@@ -301,6 +338,12 @@ def cost(results: dict[int, dict[str, dict]], sizes: list[int]) -> str:
         + gets * S3_GET
     )
     lines.append(f"- total: ${total:.4f} per million records")
+    five_million = 5 * dp_cpu / share
+    lines.append(
+        f"5 million records in one data_processor at {MEMORY_MB['data_processor']} MB: ~{five_million:.0f} s of"
+        f" the 900 s limit ({five_million / 900:.0%}); at 1,769 MB (one vCPU): ~{5 * dp_cpu:.0f} s."
+        f" Normalised slices staged in /tmp: {sum(ours['slice_bytes'].values()) * scale * 5 / 1e9:.2f} GB."
+    )
     return "\n".join(lines)
 
 
