@@ -17,7 +17,6 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from botocore.exceptions import ResponseStreamingError
 
-from chargeback.delivery import DeliverySettings
 from chargeback.ledger import S3Ledger
 from chargeback_cli.local_run import LocalPipeline, local_settings
 from chargeback_cli.local_servers import LocalServers
@@ -102,13 +101,6 @@ def _deliver_to(pipeline: LocalPipeline, network: str, target: dict[str, Any]) -
         SecretId=pipeline.stack.secret_name(network), SecretString=json.dumps(target)
     )
     parameters.clear_caches()
-
-
-def _uploader_module(pipeline: LocalPipeline) -> Any:
-    import importlib
-
-    pipeline.emulation.functions[pipeline.stack.function_name("ftp_uploader")].resolve()
-    return importlib.import_module("ftp_uploader")
 
 
 def _leak_free(
@@ -289,7 +281,7 @@ def test_a_full_remote_disk_ftp_552_fails_at_once_and_redrive_delivers_once_ther
 
 
 def test_a_server_slower_than_the_timeout_is_given_up_on_and_redrive_delivers_once_it_is_fast(
-    run_dir: Path, servers: LocalServers, captured: Captured, monkeypatch: pytest.MonkeyPatch
+    run_dir: Path, servers: LocalServers, captured: Captured
 ) -> None:
     settings = local_settings(delivery_timeout_seconds=2, delivery_retry_max_attempts=1)
     targets = servers.targets()
@@ -297,11 +289,6 @@ def test_a_server_slower_than_the_timeout_is_given_up_on_and_redrive_delivers_on
         proxy.delay_seconds = 3.0
         targets["amex"]["port"] = proxy.port
         with LocalPipeline(run_dir, targets=targets, settings=settings) as pipeline:
-            # The uploader reads its settings once per container (import); this stack's are 2 s and 2 attempts.
-            monkeypatch.setattr(
-                _uploader_module(pipeline), "SETTINGS", DeliverySettings(max_attempts=2, timeout_seconds=2)
-            )
-
             execution_arn, summary = _run(pipeline, SAMPLE)
 
             assert summary.status == "failed"
