@@ -19,7 +19,7 @@ from typing import BinaryIO, Final, TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
-from chargeback.csv_writer import render_row
+from chargeback.csv_writer import row_length
 from chargeback.errors import BatchRejected
 from chargeback.masking import redact_pans
 from chargeback.models import BatchHeader, ChargebackRecord
@@ -132,7 +132,7 @@ class _SliceWriters:
     open_slices: dict[str, _OpenSlice] = field(default_factory=dict)
     done: list[SliceFile] = field(default_factory=list)
 
-    def write(self, part: int, network: str, record: ChargebackRecord) -> None:
+    def write(self, part: int, network: str, json_line: bytes) -> None:
         current = self.open_slices.get(network)
         if current is None or current.part != part:
             if current is not None:
@@ -141,7 +141,7 @@ class _SliceWriters:
             path.parent.mkdir(parents=True, exist_ok=True)
             current = _OpenSlice(part, path, path.open("wb", buffering=_WRITE_BUFFER))
             self.open_slices[network] = current
-        current.out.write(_TO_JSON(record))  # = model_dump_json() as UTF-8, without its Python wrapper
+        current.out.write(json_line)
         current.out.write(b"\n")
         current.records += 1
 
@@ -231,8 +231,9 @@ def process_batch(
                     raise BatchRejected(f"strict reject policy: {result.describe(file_name)}")
                 continue
             network = result.network._value_  # `.value` goes through enum's property: slower, same str
-            part = splitter.assign(network, len(render_row(result)))
-            writers.write(part, network, result)
+            json_line = _TO_JSON(result)  # = model_dump_json() as UTF-8, without its Python wrapper
+            part = splitter.assign(network, row_length(result, json_line))
+            writers.write(part, network, json_line)
             counts[network] += 1
     except BaseException:
         writers.abort()

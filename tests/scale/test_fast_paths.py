@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -11,9 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from chargeback.csv_writer import _amount_cell, _RowRenderer
+from chargeback.csv_writer import _amount_cell, _RowRenderer, render_row, row_length
 from chargeback.currencies import format_amount
-from chargeback.processing import SeenIds, iter_normalised_records
+from chargeback.models import ChargebackRecord, Stage
+from chargeback.networks import Network
+from chargeback.processing import _TO_JSON, SeenIds, iter_normalised_records
 
 CELL = st.text(alphabet=st.sampled_from(list("ab,\"\r\n =+-@\t'é東\x00\u2028")), max_size=5)
 
@@ -81,3 +84,31 @@ def test_two_records_on_one_line_fail_as_they_did_line_by_line() -> None:
         for record in iter_normalised_records(io.BytesIO(data)):
             seen.append(record.chargeback_id)
     assert seen == ["CB-1"]
+
+
+PIECES = [*",\"\r\n =+-@\t'é東\x01\\:", "null", ':"=', '":null', "a", "7"]
+TEXT = st.lists(st.sampled_from(PIECES), max_size=4).map("".join)
+
+
+@given(
+    texts=st.lists(st.none() | TEXT, min_size=10, max_size=10),
+    network=st.sampled_from(list(Network)),
+    stage=st.sampled_from(list(Stage)),
+    amount=st.sampled_from(["1.50", "12", "1E+3", "-4.00", "0.001", "7.000", "1.5E-7", "125.5"]),
+    currency=st.sampled_from(["USD", "JPY", "BHD"]),
+    due=st.none() | st.just(date(2026, 2, 2)),
+)
+def test_row_length_from_the_json_line_is_the_rendered_row_length(
+    texts, network, stage, amount, currency, due
+) -> None:
+    required = [text or "x" for text in texts]
+    record = ChargebackRecord.from_checked(
+        {
+            "chargeback_id": required[0], "network": network, "case_number": texts[1], "arn": texts[2],
+            "card_number": required[3], "merchant_id": required[4], "merchant_name": texts[5],
+            "transaction_id": texts[6], "transaction_date": date(2026, 1, 2), "chargeback_date": date(2026, 1, 3),
+            "amount": Decimal(amount), "currency": currency, "reason_code": required[7],
+            "reason_description": required[8], "stage": stage, "response_due_date": due,
+        }
+    )  # fmt: skip
+    assert outcome(row_length, record, _TO_JSON(record)) == outcome(lambda r: len(render_row(r)), record)
