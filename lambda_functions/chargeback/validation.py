@@ -57,6 +57,7 @@ _ARN = re.compile(r"[0-9]{23}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
 _DECIMAL_TEXT_MAX_CHARS = 64
+_PLAIN_AMOUNT = re.compile(r"[0-9]{1,18}(?:\.([0-9]{1,20}))?")  # within MAX_AMOUNT_DIGITS and the 64 chars
 _STAGE_SEPARATORS = re.compile(r"[\s.-]+")
 _STAGES: dict[str, Stage] = {
     **{stage.value: stage for stage in Stage},
@@ -395,7 +396,15 @@ def validate_record(raw: object, index: int, today: date) -> ChargebackRecord | 
                 FieldError("chargeback_date", "in_future", "chargeback_date must not be after today (UTC)")
             )
 
-    amount = _amount(raw.get("amount"), errors)
+    # The usual amount: a string of plain positive decimal digits. Taken as is, and its number of fraction
+    # digits is its exponent, so the currency check below needs no arithmetic when they match.
+    amount_value = raw.get("amount")
+    plain = _PLAIN_AMOUNT.fullmatch(amount_value) if type(amount_value) is str else None
+    if plain is not None and plain[0].strip("0."):
+        amount: Decimal | None = Decimal(plain[0])
+    else:
+        plain = None
+        amount = _amount(amount_value, errors)
 
     currency: str | None = None
     currency_value = raw.get("currency")
@@ -409,7 +418,7 @@ def validate_record(raw: object, index: int, today: date) -> ChargebackRecord | 
             errors.append(FieldError("currency", "unknown_currency", message))
         else:
             errors.append(_missing_or_type("currency", currency_value, "currency must be a string"))
-    elif amount is not None:
+    elif amount is not None and (plain is None or len(plain[1] or "") != units):
         amount = _in_minor_units(amount, currency, units, errors)
 
     reason_code = None
