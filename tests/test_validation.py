@@ -154,6 +154,8 @@ ACCEPTED_FORMS = [
     ({"cvv": None}, "chargeback_id", "CB-2026-0001"),
     ({"cvv2": ""}, "chargeback_id", "CB-2026-0001"),
     ({"pin": "   "}, "chargeback_id", "CB-2026-0001"),
+    ({"case_number": "4111111111111112"}, "case_number", "4111111111111112"),  # 16 digits, not Luhn-valid
+    ({"amount": "999999999999.99"}, "amount", Decimal("999999999999.99")),
 ]
 
 
@@ -244,6 +246,12 @@ REJECTED_FORMS = [
     ({"amount": "1200.5", "currency": "JPY"}, "amount", "precision"),
     ({"amount": "1.2345", "currency": "BHD"}, "amount", "precision"),
     ({"amount": "1e30"}, "amount", "too_large"),
+    ({"amount": "4111111111111111"}, "amount", "too_large"),
+    ({"case_number": "4111111111111111"}, "case_number", "card_number_in_text"),
+    ({"merchant_name": "Refund to card 4111 1111 1111 1111"}, "merchant_name", "card_number_in_text"),
+    ({"transaction_id": "TX-5555-5555-5555-4444"}, "transaction_id", "card_number_in_text"),
+    ({"merchant_id": "MID4111111111111111"}, "merchant_id", "card_number_in_text"),
+    ({"amount": 1234567890123}, "amount", "too_large"),
     ({"amount": 10**40}, "amount", "too_large"),
     ({"currency": MISSING}, "currency", "required"),
     ({"currency": "US"}, "currency", "unknown_currency"),

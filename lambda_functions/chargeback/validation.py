@@ -49,7 +49,9 @@ RECORD_FIELDS: frozenset[str] = frozenset(
 )  # fmt: skip
 
 BATCH_ID_MAX_CHARS = 64
-MAX_AMOUNT_DIGITS = 18  # integer digits; larger amounts are refused rather than risk silent rounding
+# Integer digits. 12 allows 999,999,999,999 in any currency, far above any chargeback, and keeps an amount
+# from ever being a 13-19 digit run that a card-number scanner (or a person) would read as a PAN.
+MAX_AMOUNT_DIGITS = 12
 
 _ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _ID_FORBIDDEN = re.compile(r"[^A-Za-z0-9._-]+")
@@ -57,7 +59,7 @@ _ARN = re.compile(r"[0-9]{23}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
 _DECIMAL_TEXT_MAX_CHARS = 64
-_PLAIN_AMOUNT = re.compile(r"[0-9]{1,18}(?:\.([0-9]{1,20}))?")  # within MAX_AMOUNT_DIGITS and the 64 chars
+_PLAIN_AMOUNT = re.compile(r"[0-9]{1,12}(?:\.([0-9]{1,20}))?")  # within MAX_AMOUNT_DIGITS and the 64 chars
 _STAGE_SEPARATORS = re.compile(r"[\s.-]+")
 _STAGES: dict[str, Stage] = {
     **{stage.value: stage for stage in Stage},
@@ -289,6 +291,25 @@ def _stage(value: object, errors: list[FieldError]) -> Stage:
     return found
 
 
+# 13 or more digits in a row, possibly grouped by single spaces or hyphens: the only text worth a Luhn check.
+_LONG_DIGIT_RUN = re.compile(r"[0-9](?:[ -]?[0-9]){12,}")
+_CARD_IN_TEXT_MESSAGE = (
+    "looks like a full card number (a Luhn-valid run of 13-19 digits); a card number belongs in "
+    "card_number only, where it is masked"
+)
+
+
+def _card_numbers_in_text(fields: tuple[tuple[str, object], ...], errors: list[FieldError]) -> None:
+    """A full card number in a text field would reach the CSV and every other output: refuse the record."""
+    for name, value in fields:
+        if (
+            isinstance(value, str)
+            and _LONG_DIGIT_RUN.search(value)
+            and (find_full_pans(value) or find_full_pans(value.replace(" ", "").replace("-", "")))
+        ):
+            errors.append(FieldError(name, "card_number_in_text", f"{name} {_CARD_IN_TEXT_MESSAGE}"))
+
+
 def _safe_chargeback_id(raw: dict[Any, Any]) -> str | None:
     value = raw.get("chargeback_id")
     if type(value) is str and _ID.fullmatch(value) is not None:
@@ -442,6 +463,16 @@ def validate_record(raw: object, index: int, today: date) -> ChargebackRecord | 
 
     if not RECORD_FIELDS.issuperset(raw):
         _security_errors(raw, errors)
+    _card_numbers_in_text(
+        (
+            ("chargeback_id", chargeback_id),
+            ("case_number", case_number),
+            ("merchant_id", merchant_id),
+            ("merchant_name", merchant_name),
+            ("transaction_id", transaction_id),
+        ),
+        errors,
+    )
 
     if errors or network is None or reason_code is None:
         return RecordRejection(index, _safe_chargeback_id(raw), tuple(errors))
