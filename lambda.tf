@@ -6,6 +6,8 @@ locals {
       handler     = fn.handler
       timeout     = lookup(var.lambda_timeout_seconds, key, fn.timeout_seconds)
       memory_size = lookup(var.lambda_memory_mb, key, fn.memory_mb)
+      # data_processor stages a batch's normalised records in /tmp (about 470 bytes a record) before upload.
+      ephemeral_storage_mb = fn.ephemeral_storage_mb
     }
   }
 
@@ -62,6 +64,10 @@ resource "aws_lambda_function" "this" {
   memory_size                    = each.value.memory_size
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   kms_key_arn                    = aws_kms_key.main.arn
+
+  ephemeral_storage {
+    size = each.value.ephemeral_storage_mb
+  }
 
   environment {
     variables = {

@@ -127,6 +127,7 @@ def provision(
             Code={"ZipFile": code},
             Timeout=function["timeout_seconds"],
             MemorySize=function["memory_mb"],
+            EphemeralStorage={"Size": function["ephemeral_storage_mb"]},
             Environment={"Variables": environment},
         )
         emulation.register(stack.function_name(key), function["handler"], environment, log_dir / f"{key}.log")
