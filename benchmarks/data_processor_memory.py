@@ -34,7 +34,7 @@ started = time.perf_counter()
 result = None
 if run:
     with source.open("rb") as stream:
-        result = process_batch(stream, source.name, "incoming/" + source.name, "etag", date(2026, 11, 22),
+        result = process_batch(stream, source.name, "incoming/" + source.name, date(2026, 11, 22),
                                50_000, 50 * 1024 * 1024, RejectPolicy.PARTIAL, workdir)
 elapsed = time.perf_counter() - started
 print(json.dumps({"baseline_kb": baseline, "seconds": elapsed,

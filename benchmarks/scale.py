@@ -74,7 +74,7 @@ def run_ours(source: Path, out: Path) -> dict:
     wall0 = time.perf_counter()
     with source.open("rb") as stream:
         result = process_batch(
-            stream, source.name, "incoming/" + source.name, "etag", date(2026, 11, 22),
+            stream, source.name, "incoming/" + source.name, date(2026, 11, 22),
             DEFAULT_MAX_RECORDS_PER_FILE, DEFAULT_MAX_FILE_BYTES, RejectPolicy.PARTIAL, out,
         )  # fmt: skip
     cpu1, _ = _usage()

@@ -25,9 +25,10 @@ from chargeback.contracts import BatchPart, InputRef, Manifest, NetworkSlice, Pr
 from chargeback.errors import BatchRejected, InvalidBatchFile
 from chargeback.processing import REJECTS_REPORT_NAME, ProcessingResult, first_rejects, process_batch
 from chargeback.settings import Settings, load_settings
-from chargeback.storage import get_json, head_etag, move_object, open_object, put_json, upload_file
+from chargeback.storage import get_json, head_identity, move_object, open_object, put_json, upload_file
 
 REJECTS_IN_ERROR_REPORT = 1000
+SOURCE_ETAG = "source-etag"  # metadata of an archived input: the ETag it had in incoming/
 
 logger = Logger()
 tracer = Tracer()
@@ -36,12 +37,15 @@ s3 = boto3.client("s3")
 
 
 def locate_input(request: ProcessRequest) -> tuple[str, str]:
-    """(key, etag) of the input the event names: in place, or already in `archive/` (a retry after success)."""
+    """(key, etag) of the input the event names: in place, or already in `archive/` (a retry after success).
+
+    The archived copy carries the original's ETag as metadata: under SSE-KMS a copy gets an ETag of its own.
+    """
     wanted = request.etag.strip('"')
     for key in (request.key, layout.archive_key(request.key)):
-        etag = head_etag(s3, request.bucket, key)
-        if etag is not None and etag == (wanted or etag):
-            return key, etag
+        found = head_identity(s3, request.bucket, key)
+        if found is not None and (not wanted or wanted in (found.etag, found.metadata.get(SOURCE_ETAG))):
+            return key, found.etag
     raise FileNotFoundError(f"{request.key} (ETag {wanted or 'any'}) is neither in place nor in archive/")
 
 
@@ -66,13 +70,13 @@ def reject_input(request: ProcessRequest, source_key: str, error: Exception, wor
     )
 
 
-def check_batch_id_is_free(batch_id: str, etag: str, settings: Settings) -> None:
+def check_batch_id_is_free(batch_id: str, sha256: str, settings: Settings) -> None:
     """A batch_id already used by a different input is refused: its files may be delivered already.
 
-    The same input again (same ETag: a retry, a redrive, the same file dropped again) may reuse it.
+    The same input again (the same bytes: a retry, a redrive, the same file dropped again) may reuse it.
     """
     earlier = get_json(s3, settings.processed_bucket, layout.manifest_key(batch_id))
-    if earlier is not None and earlier.get("input", {}).get("etag") != etag:
+    if earlier is not None and earlier.get("input", {}).get("sha256") != sha256:
         raise BatchRejected(
             f"batch_id {batch_id} is already used by another input ({earlier['input'].get('key')});"
             " give this file a batch_id of its own"
@@ -103,6 +107,7 @@ def publish(result: ProcessingResult, request: ProcessRequest, etag: str, settin
             bucket=request.bucket,
             key=request.key,
             etag=etag,
+            sha256=result.input_sha256,
             archive_key=layout.archive_key(request.key),
         ),
         received=result.received,
@@ -138,15 +143,15 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         try:
             stream = open_object(s3, request.bucket, source_key, etag)
             result = process_batch(
-                stream, request.key, request.key, etag, datetime.now(UTC).date(), settings.max_records_per_file,
+                stream, request.key, request.key, datetime.now(UTC).date(), settings.max_records_per_file,
                 settings.max_file_bytes, settings.reject_policy, Path(workdir),
             )  # fmt: skip
-            check_batch_id_is_free(result.batch_id, etag, settings)
+            check_batch_id_is_free(result.batch_id, result.input_sha256, settings)
         except (InvalidBatchFile, BatchRejected) as error:
             reject_input(request, source_key, error, Path(workdir))
             raise
         manifest = publish(result, request, etag, settings)
     if source_key != manifest.input.archive_key:
-        move_object(s3, request.bucket, source_key, manifest.input.archive_key)
+        move_object(s3, request.bucket, source_key, manifest.input.archive_key, {SOURCE_ETAG: etag})
     record_counts(result)
     return manifest.model_dump(mode="json")

@@ -18,7 +18,7 @@ from pipeline_fixtures import (
 )
 
 from chargeback import layout
-from chargeback.contracts import Manifest
+from chargeback.contracts import Manifest, ProcessRequest
 from chargeback.errors import BatchRejected, ConfigurationError, InvalidBatchFile
 from chargeback.settings import load_settings
 
@@ -72,6 +72,25 @@ def test_a_retry_after_success_reads_the_archived_input_and_gives_the_same_manif
     again = pipeline.data_processor.lambda_handler(event, lambda_context)
     assert again == first
     assert pipeline.all_objects() == objects
+
+
+def test_the_archived_input_remembers_its_etag_so_a_retry_finds_it_even_when_the_copy_has_another(
+    pipeline: Pipeline, lambda_context
+) -> None:
+    event = pipeline.put_input("sample_chargeback_data.json", SAMPLE.read_bytes())
+    pipeline.data_processor.lambda_handler(event, lambda_context)
+    archived = pipeline.s3.head_object(Bucket=RAW_BUCKET, Key="archive/sample_chargeback_data.json")
+    assert archived["Metadata"]["source-etag"] == event["object"]["etag"]
+
+    # Under SSE-KMS a copy gets an ETag of its own: only the metadata still names the original.
+    body = pipeline.read(RAW_BUCKET, "archive/sample_chargeback_data.json")
+    pipeline.s3.put_object(
+        Bucket=RAW_BUCKET, Key="archive/sample_chargeback_data.json", Body=body,
+        Metadata={"source-etag": "0f" * 16},
+    )  # fmt: skip
+    kms_like_event = {**event, "object": {**event["object"], "etag": "0f" * 16}}
+    key, _etag = pipeline.data_processor.locate_input(ProcessRequest.model_validate(kms_like_event))
+    assert key == "archive/sample_chargeback_data.json"
 
 
 def test_input_that_is_gone_fails_without_writing_anything(pipeline: Pipeline, lambda_context) -> None:

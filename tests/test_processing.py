@@ -35,7 +35,7 @@ def run(
     max_records: int = 50_000,
 ) -> ProcessingResult:
     return process_batch(
-        io.BytesIO(data), name, f"incoming/{name}", "0123abcd", TODAY, max_records, 50 * 1024 * 1024, policy,
+        io.BytesIO(data), name, f"incoming/{name}", TODAY, max_records, 50 * 1024 * 1024, policy,
         workdir,
     )  # fmt: skip
 
@@ -160,13 +160,16 @@ def test_batch_id_comes_from_the_file_when_valid(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("batch_id", ["../../etc", ".hidden", "x" * 65, "a/b", "", None])
-def test_unusable_batch_id_is_derived_from_key_and_etag(tmp_path: Path, batch_id: str | None) -> None:
+def test_unusable_batch_id_is_derived_from_key_and_content(tmp_path: Path, batch_id: str | None) -> None:
     result = run(as_object(records(1), batch_id=batch_id), tmp_path, name="daily export.json")
     assert result.batch_id != batch_id
     assert validate_batch_id(result.batch_id) == result.batch_id
     assert "/" not in result.batch_id and not result.batch_id.startswith(".")
     again = run(as_object(records(1), batch_id=batch_id), tmp_path / "again", name="daily export.json")
-    assert again.batch_id == result.batch_id  # the same object gives the same batch
+    assert again.batch_id == result.batch_id  # the same bytes give the same batch, whatever their ETag
+    other = run(as_object(records(2), batch_id=batch_id), tmp_path / "other", name="daily export.json")
+    assert other.batch_id != result.batch_id  # other bytes under the same name are another batch
+    assert other.input_sha256 != result.input_sha256
 
 
 def test_truncated_file_fails_after_its_good_records_without_a_rejects_report(tmp_path: Path) -> None:

@@ -88,7 +88,7 @@ def test_split_batch_keeps_order_limits_and_at_most_four_files_a_part(tmp_path: 
     max_bytes = len(HEADER_ROW) + 5 * 200  # about 4-5 rows a file
     # When the batch is split
     result = process_batch(
-        io.BytesIO(as_array(items)), "b.json", "incoming/b.json", "etag", TODAY, 7, max_bytes,
+        io.BytesIO(as_array(items)), "b.json", "incoming/b.json", TODAY, 7, max_bytes,
         RejectPolicy.PARTIAL, tmp_path,
     )  # fmt: skip
     # Then every part holds at most one file per network, parts are numbered 1..n

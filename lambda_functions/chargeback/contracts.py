@@ -51,6 +51,7 @@ class InputRef(_Contract):
     bucket: str
     key: str
     etag: str
+    sha256: str = Field(description="of the input's bytes: what makes a second drop 'the same file'")
     archive_key: str
 
 

@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO, Final, TextIO
+from typing import BinaryIO, Final, TextIO, cast
 
 from pydantic import TypeAdapter, ValidationError
 
 from chargeback.csv_writer import row_length
 from chargeback.errors import BatchRejected
+from chargeback.hashing import HashingReader
 from chargeback.masking import redact_pans
 from chargeback.models import BatchHeader, ChargebackRecord
 from chargeback.networks import Network
@@ -108,6 +109,7 @@ class ProcessingResult:
     counts: dict[str, int]  # valid records per network, in Network order
     slices: list[SliceFile]  # by part, then Network order
     rejects_report: Path | None  # None when no record was rejected
+    input_sha256: str  # of the whole input file, byte for byte
 
     def parts(self) -> dict[int, list[SliceFile]]:
         grouped: dict[int, list[SliceFile]] = {}
@@ -198,7 +200,6 @@ def process_batch(
     stream: BinaryIO,
     file_name: str,
     object_key: str,
-    etag: str,
     today: date,
     max_records_per_file: int,
     max_file_bytes: int,
@@ -211,7 +212,8 @@ def process_batch(
     bad record under the strict policy). Either way the rejects report, if any, is at
     `workdir / REJECTS_REPORT_NAME`.
     """
-    reader = read_batch(stream, file_name)
+    source = HashingReader(stream)  # the content's SHA-256: what makes two inputs "the same file"
+    reader = read_batch(cast(BinaryIO, source), file_name)
     splitter = Splitter(max_records_per_file, max_file_bytes)
     writers = _SliceWriters(workdir / "normalised")
     rejects = _Rejects(workdir)
@@ -239,7 +241,8 @@ def process_batch(
         writers.abort()
         raise
     slices = writers.close()
-    batch_id = validate_batch_id(reader.header.batch_id) or derive_batch_id(object_key, etag)
+    source.drain()
+    batch_id = validate_batch_id(reader.header.batch_id) or derive_batch_id(object_key, source.sha256)
     report = rejects.write_report(batch_id, object_key)
     valid = received - rejects.count
     if valid == 0:
@@ -258,6 +261,7 @@ def process_batch(
         counts={network: count for network, count in counts.items() if count},
         slices=slices,
         rejects_report=report,
+        input_sha256=source.sha256,
     )
 
 

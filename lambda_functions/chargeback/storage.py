@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -20,19 +21,21 @@ def open_object(s3: S3Client, bucket: str, key: str, etag: str = "") -> BinaryIO
     return cast(BinaryIO, response["Body"])
 
 
-def object_etag(s3: S3Client, bucket: str, key: str) -> str:
-    """The object's ETag without its quotes."""
-    return s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
+@dataclass(frozen=True)
+class ObjectIdentity:
+    etag: str  # without its quotes
+    metadata: dict[str, str]  # the object's user metadata (x-amz-meta-*)
 
 
-def head_etag(s3: S3Client, bucket: str, key: str) -> str | None:
-    """The object's ETag without its quotes, or None when there is no such object."""
+def head_identity(s3: S3Client, bucket: str, key: str) -> ObjectIdentity | None:
+    """The object's ETag and user metadata, or None when there is no such object."""
     try:
-        return s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
+        head = s3.head_object(Bucket=bucket, Key=key)
     except s3.exceptions.ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
+    return ObjectIdentity(head["ETag"].strip('"'), dict(head.get("Metadata", {})))
 
 
 def get_json(s3: S3Client, bucket: str, key: str) -> Any | None:
@@ -55,7 +58,16 @@ def upload_file(s3: S3Client, bucket: str, key: str, path: Path, content_type: s
     s3.upload_file(str(path), bucket, key, ExtraArgs=extra)
 
 
-def move_object(s3: S3Client, bucket: str, src_key: str, dst_key: str) -> None:
-    """Copy the object byte for byte to `dst_key` in the same bucket (multipart copy when large), then delete it."""
-    s3.copy({"Bucket": bucket, "Key": src_key}, bucket, dst_key)
+def move_object(
+    s3: S3Client, bucket: str, src_key: str, dst_key: str, metadata: dict[str, str] | None = None
+) -> None:
+    """Copy the object byte for byte to `dst_key` in the same bucket (multipart copy when large), then delete it.
+
+    With `metadata`, the copy's user metadata is replaced by it (the content type is kept).
+    """
+    extra: dict[str, Any] | None = None
+    if metadata is not None:
+        content_type = s3.head_object(Bucket=bucket, Key=src_key).get("ContentType", "binary/octet-stream")
+        extra = {"MetadataDirective": "REPLACE", "Metadata": metadata, "ContentType": content_type}
+    s3.copy({"Bucket": bucket, "Key": src_key}, bucket, dst_key, ExtraArgs=extra)
     s3.delete_object(Bucket=bucket, Key=src_key)

@@ -512,8 +512,11 @@ _DERIVED_STEM_MAX_CHARS = 48
 _DERIVED_HASH_CHARS = 12
 
 
-def derive_batch_id(object_key: str, etag: str) -> str:
-    """A batch id for a file without a usable one: its base name, sanitised, plus a hash of key and ETag.
+def derive_batch_id(object_key: str, fingerprint: str) -> str:
+    """A batch id for a file without a usable one: its base name, sanitised, plus a hash of key and content.
+
+    `fingerprint` identifies the content: the processing path passes the input's SHA-256 (not its ETag,
+    which under SSE-KMS differs between two uploads of the same bytes).
 
     'incoming/Daily Visa 2026-01-05.json' -> 'Daily-Visa-2026-01-05-<12 hex>'. The same object (key and
     content) always gives the same id; the result always passes `validate_batch_id`.
@@ -527,7 +530,9 @@ def derive_batch_id(object_key: str, etag: str) -> str:
                 name = name[: -len(suffix)]
                 stripped = True
     stem = _ID_FORBIDDEN.sub("-", redact_pans(name)).lstrip(".-_")[:_DERIVED_STEM_MAX_CHARS].rstrip(".-_")
-    digest = hashlib.sha256(f"{object_key}\n{etag.strip().strip(chr(34))}".encode("utf-8", "surrogatepass"))
+    digest = hashlib.sha256(
+        f"{object_key}\n{fingerprint.strip().strip(chr(34))}".encode("utf-8", "surrogatepass")
+    )
     suffix = digest.hexdigest()[:_DERIVED_HASH_CHARS]
     candidate = f"{stem}-{suffix}" if stem else f"batch-{suffix}"
     return candidate if validate_batch_id(candidate) is not None else f"batch-{suffix}"

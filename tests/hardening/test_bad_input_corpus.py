@@ -31,7 +31,7 @@ FILE_ERRORS: dict[str, type[Exception]] = {
 
 def _process(name: str, workdir: Path) -> ProcessingResult:
     return process_batch(
-        io.BytesIO((CORPUS / name).read_bytes()), name, f"incoming/{name}", "0123abcd", TODAY,
+        io.BytesIO((CORPUS / name).read_bytes()), name, f"incoming/{name}", TODAY,
         max_records_per_file=50_000, max_file_bytes=50 * 1024 * 1024,
         reject_policy=RejectPolicy.PARTIAL, workdir=workdir,
     )  # fmt: skip

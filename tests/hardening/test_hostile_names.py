@@ -125,7 +125,7 @@ def test_a_hostile_batch_id_in_the_file_is_replaced_by_one_derived_from_the_key(
     body = json.dumps({"batch_id": hostile, "chargebacks": batch_records(4)}).encode()
 
     result = process_batch(
-        io.BytesIO(body), "daily.json", "incoming/daily.json", "etag-1", date(2026, 11, 20),
+        io.BytesIO(body), "daily.json", "incoming/daily.json", date(2026, 11, 20),
         50_000, 50 * 1024 * 1024, RejectPolicy.PARTIAL, tmp_path,
     )  # fmt: skip
 

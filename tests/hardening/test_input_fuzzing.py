@@ -151,7 +151,7 @@ def damaged(draw: st.DrawFn, data: bytes) -> bytes:
 def _process(data: bytes, name: str, workdir: Path) -> ProcessingResult | Exception:
     try:
         return process_batch(
-            io.BytesIO(data), name, f"incoming/{name}", "etag-1", TODAY,
+            io.BytesIO(data), name, f"incoming/{name}", TODAY,
             max_records_per_file=3, max_file_bytes=10 * 1024 * 1024,
             reject_policy=RejectPolicy.PARTIAL, workdir=workdir,
         )  # fmt: skip
