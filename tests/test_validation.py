@@ -155,6 +155,8 @@ ACCEPTED_FORMS = [
     ({"cvv2": ""}, "chargeback_id", "CB-2026-0001"),
     ({"pin": "   "}, "chargeback_id", "CB-2026-0001"),
     ({"case_number": "4111111111111112"}, "case_number", "4111111111111112"),  # 16 digits, not Luhn-valid
+    ({"chargeback_id": "ACQ-2026-11-18-000001"}, "chargeback_id", "ACQ-2026-11-18-000001"),  # groups, no card
+    ({"case_number": "12345678901234567890123"}, "case_number", "12345678901234567890123"),  # longer than a PAN
     ({"amount": "999999999999.99"}, "amount", Decimal("999999999999.99")),
 ]
 
@@ -251,6 +253,7 @@ REJECTED_FORMS = [
     ({"merchant_name": "Refund to card 4111 1111 1111 1111"}, "merchant_name", "card_number_in_text"),
     ({"transaction_id": "TX-5555-5555-5555-4444"}, "transaction_id", "card_number_in_text"),
     ({"merchant_id": "MID4111111111111111"}, "merchant_id", "card_number_in_text"),
+    ({"merchant_name": "Amex 3782 822463 10005"}, "merchant_name", "card_number_in_text"),
     ({"amount": 1234567890123}, "amount", "too_large"),
     ({"amount": 10**40}, "amount", "too_large"),
     ({"currency": MISSING}, "currency", "required"),

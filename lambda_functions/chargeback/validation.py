@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from chargeback.currencies import DECIMAL_CONTEXT, minor_units, quantum
-from chargeback.masking import CardNumberError, find_full_pans, normalise_card_number, redact_pans
+from chargeback.masking import CardNumberError, find_full_pans, luhn_valid, normalise_card_number, redact_pans
 from chargeback.models import ChargebackRecord, Stage
 from chargeback.networks import Network, normalise_network
 from chargeback.reason_codes import REASON_CODES, canonical_reason_code
@@ -291,8 +291,12 @@ def _stage(value: object, errors: list[FieldError]) -> Stage:
     return found
 
 
-# 13 or more digits in a row, possibly grouped by single spaces or hyphens: the only text worth a Luhn check.
-_LONG_DIGIT_RUN = re.compile(r"[0-9](?:[ -]?[0-9]){12,}")
+# What a card number looks like inside text: 13-19 digits in a row, or grouped as printed on a card
+# (4-4-4-4[-3], or Amex 4-6-5) by single spaces or hyphens, not part of a longer run of digits. Other
+# digit groups (dates, counters in ids like CB-20261118-0001) are not read as one number.
+_PAN_SHAPED = re.compile(
+    r"(?<![0-9])(?:[0-9]{13,19}|[0-9]{4}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{1,7}|[0-9]{4}([ -])[0-9]{6}\2[0-9]{5})(?![0-9])"
+)
 _CARD_IN_TEXT_MESSAGE = (
     "looks like a full card number (a Luhn-valid run of 13-19 digits); a card number belongs in "
     "card_number only, where it is masked"
@@ -301,11 +305,13 @@ _CARD_IN_TEXT_MESSAGE = (
 
 def _card_numbers_in_text(fields: tuple[tuple[str, object], ...], errors: list[FieldError]) -> None:
     """A full card number in a text field would reach the CSV and every other output: refuse the record."""
+    # One search over all the texts (NUL joins no run) settles the usual record; then field by field.
+    if _PAN_SHAPED.search("\x00".join([value for _, value in fields if type(value) is str])) is None:
+        return
     for name, value in fields:
-        if (
-            isinstance(value, str)
-            and _LONG_DIGIT_RUN.search(value)
-            and (find_full_pans(value) or find_full_pans(value.replace(" ", "").replace("-", "")))
+        if isinstance(value, str) and any(
+            luhn_valid(match.group().replace(" ", "").replace("-", ""))
+            for match in _PAN_SHAPED.finditer(value)
         ):
             errors.append(FieldError(name, "card_number_in_text", f"{name} {_CARD_IN_TEXT_MESSAGE}"))
 
