@@ -31,10 +31,11 @@ class RunSummary(BaseModel):
     error: str | None
 
 
-def summarise_execution(
-    status: str, history: Iterable[dict[str, Any]], rejects_report_path: str | None = None
-) -> RunSummary:
-    """Build the summary from an execution's history: the manifest, the generated files, the deliveries."""
+def summarise_execution(status: str, history: Iterable[dict[str, Any]]) -> RunSummary:
+    """Build the summary from an execution's history: the manifest, the generated files, the deliveries.
+
+    `rejects_report` is left None: where the report lies on disk is the caller's to say.
+    """
     manifest: dict[str, Any] = {}
     generated: dict[str, dict[str, Any]] = {}
     deliveries: dict[str, dict[str, Any]] = {}
@@ -79,7 +80,7 @@ def summarise_execution(
         valid=manifest.get("valid", 0),
         rejected=manifest.get("rejected", 0),
         files=files,
-        rejects_report=rejects_report_path if manifest.get("rejects_report") else None,
+        rejects_report=None,
         error=None if succeeded else _batch_error(status, message),
     )
 
