@@ -91,11 +91,16 @@ def find_failed_execution(stack: Stack, sfn: Any, batch_id: str, newest: int = 2
             history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)
             for event in history["events"]:
                 details = event.get("stateExitedEventDetails") or {}
-                if details.get("name") == "Process Data" and f'"batch_id":"{batch_id}"' in (
-                    details.get("output") or ""
-                ).replace(" ", ""):
+                if details.get("name") == "Process Data" and _processed_batch_id(details) == batch_id:
                     return str(execution["executionArn"])
     return None
+
+
+def _processed_batch_id(details: dict[str, Any]) -> str | None:
+    """The batch id in "Process Data"'s output; None when it failed (its output then holds no manifest)."""
+    output = json.loads(details.get("output") or "null")
+    manifest = output.get("processed", {}).get("manifest", {}) if isinstance(output, dict) else {}
+    return manifest.get("batch_id") if isinstance(manifest, dict) else None
 
 
 class _FunctionError(RuntimeError):
