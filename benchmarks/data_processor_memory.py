@@ -3,7 +3,7 @@
     python benchmarks/data_processor_memory.py [--mb 200] [--shape object|array|jsonl] [--keep DIR]
 
 Generates an input of about --mb megabytes with generate_batch.py, then runs `process_batch` (stream from a
-local file, validate, reject duplicates, split, write normalised JSON Lines and the rejects report: all the
+local file, validate, reject duplicates, split, write the CSV rows and the rejects report: all the
 data_processor does except the S3 calls) in a child process, and reports the child's peak RSS
 (getrusage ru_maxrss), the RSS of the same child after imports only, and records per second.
 """

@@ -8,9 +8,9 @@ reads the very same bytes) is generated once into --data and reused. Each approa
 process, which reports its own peak RSS (getrusage ru_maxrss, the whole process: interpreter, imports,
 data) and the wall and CPU time of the work (imports excluded):
 
-- ours: `process_batch` (stream, validate, mask, reject duplicates, split, normalised JSON Lines: the
-  data_processor without S3) then, for each slice, `write_csv_file(iter_normalised_records(...))` (the
-  csv_generator without S3). Local files, default settings (50,000 records / 50 MiB a file);
+- ours: `process_batch` (stream, validate, mask, reject duplicates, split, render the CSV rows: the
+  data_processor without S3) then, for each slice, `write_csv_file` (header + rows: the csv_generator
+  without S3). Local files, default settings (50,000 records / 50 MiB a file);
 - (a) naive: `json.load` + `csv.DictWriter`, one file per network value, no validation;
 - (b) pandas: `read_json` + `groupby` + `to_csv`, no validation;
 - (c) the floor, no validation: orjson (whole file) + `csv.writer`, and ijson's C backend (streaming) +
@@ -67,7 +67,7 @@ def run_ours(source: Path, out: Path) -> dict:
     from datetime import date
 
     from chargeback.csv_writer import write_csv_file
-    from chargeback.processing import iter_normalised_records, process_batch
+    from chargeback.processing import process_batch
     from chargeback.settings import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_RECORDS_PER_FILE, RejectPolicy
 
     cpu0, _ = _usage()
@@ -84,8 +84,8 @@ def run_ours(source: Path, out: Path) -> dict:
     for piece in result.slices:
         with piece.path.open("rb") as stream:
             csv_path = out / f"{piece.network}-{piece.part:03d}.csv"
-            summary = write_csv_file(iter_normalised_records(stream), csv_path)
-            rows += summary.rows
+            summary = write_csv_file(stream, csv_path)
+            rows += piece.records
             csv_bytes.append(summary.bytes)
     cpu2, _ = _usage()
     wall2 = time.perf_counter()
@@ -311,7 +311,7 @@ def cost(results: dict[int, dict[str, dict]], sizes: list[int]) -> str:
     # Standard workflow, success path: 8 top-level states, 3 per part (generate, deliver map, summarise), 1 a file.
     transitions = 8 + 3 * parts + files
     # Manifest and reports, delivery receipts, the archive copy (multipart copy when large), then the
-    # normalised slices and CSV files (multipart uploads when large).
+    # slices of rows and CSV files (multipart uploads when large).
     puts = 3 + files + s3_requests(round(ours["input_bytes"] * scale))
     for network, count in per_network.items():
         for kind in ("slice_bytes", "csv_bytes"):

@@ -1,4 +1,4 @@
-"""data_processor Lambda: one uploaded batch file -> normalised records per part and network, a rejects
+"""data_processor Lambda: one uploaded batch file -> CSV rows per part and network, a rejects
 report and a manifest in the processed bucket; the input moved to `archive/`; returns the manifest (S3
 references and counts only). Run again for the same input (a retry after success), it reads the archived
 copy and gives the same manifest.
@@ -85,16 +85,18 @@ def check_batch_id_is_free(batch_id: str, sha256: str, settings: Settings) -> No
 
 @tracer.capture_method
 def publish(result: ProcessingResult, request: ProcessRequest, etag: str, settings: Settings) -> Manifest:
-    """Upload the normalised slices and the rejects report, write the manifest, and return it."""
+    """Upload the slices of rows and the rejects report, write the manifest, and return it."""
     bucket, batch_id = settings.processed_bucket, result.batch_id
     parts = []
     for part, slices in result.parts().items():
         networks = []
         for piece in slices:
-            key = layout.normalised_key(batch_id, part, piece.network)
-            upload_file(s3, bucket, key, piece.path, "application/x-ndjson")
+            key = layout.rows_key(batch_id, part, piece.network)
+            upload_file(s3, bucket, key, piece.path, "text/csv; charset=utf-8")
             networks.append(
-                NetworkSlice(network=piece.network, bucket=bucket, key=key, records=piece.records)
+                NetworkSlice(
+                    network=piece.network, bucket=bucket, key=key, records=piece.records, bytes=piece.bytes
+                )
             )
         parts.append(BatchPart(batch_id=batch_id, part=part, networks=networks))
     rejects = None

@@ -51,7 +51,7 @@ def test_sample_batch_is_normalised_with_rejects_report_and_manifest(
     (part,) = manifest.parts
     assert [piece.network for piece in part.networks] == ["visa", "mastercard", "amex", "discover"]
     for piece in part.networks:
-        assert piece.key == layout.normalised_key("ACQ-20261118-01", 1, piece.network)
+        assert piece.key == layout.rows_key("ACQ-20261118-01", 1, piece.network)
         lines = pipeline.read(PROCESSED_BUCKET, piece.key).splitlines()
         assert len(lines) == piece.records
     assert manifest.rejects_report is not None

@@ -17,12 +17,12 @@ from chargeback.processing import (
     ProcessingResult,
     SeenIds,
     first_rejects,
-    iter_normalised_records,
     process_batch,
 )
 from chargeback.reader import Shape
 from chargeback.settings import RejectPolicy
 from chargeback.validation import validate_batch_id
+from tests.support.csv_rows import read_rows
 
 TODAY = date(2026, 11, 22)
 
@@ -78,16 +78,16 @@ def test_sample_batch_counts_and_rejects_report(tmp_path: Path) -> None:
     ]
 
 
-def test_normalised_records_round_trip(tmp_path: Path) -> None:
+def test_records_are_written_as_their_normalised_csv_rows(tmp_path: Path) -> None:
     result = run(
         as_array([record(network="Master Card", reason_code="4837", card_number="5555555555554444")]),
         tmp_path,
     )
-    with result.slices[0].path.open("rb") as source:
-        (normal,) = list(iter_normalised_records(source, chunk_size=7))
-    assert normal.network == "mastercard"
-    assert normal.card_number == "555555******4444"
-    assert str(normal.amount) == "125.50"
+    (normal,) = read_rows(result.slices[0].path)
+    assert normal["network"] == "mastercard"
+    assert normal["card_number"] == "555555******4444"
+    assert normal["amount"] == "125.50"
+    assert result.slices[0].bytes == result.slices[0].path.stat().st_size
 
 
 def test_partial_policy_leaves_bad_records_out(tmp_path: Path) -> None:
@@ -97,8 +97,7 @@ def test_partial_policy_leaves_bad_records_out(tmp_path: Path) -> None:
         record(chargeback_id="CB-3"),
     ]
     result = run(as_array(items), tmp_path)
-    with result.slices[0].path.open("rb") as source:
-        assert [r.chargeback_id for r in iter_normalised_records(source)] == ["CB-1", "CB-3"]
+    assert [r["chargeback_id"] for r in read_rows(result.slices[0].path)] == ["CB-1", "CB-3"]
     assert (result.valid, result.rejected) == (2, 1)
 
 
@@ -138,8 +137,7 @@ def test_duplicate_chargeback_id_keeps_the_first_and_rejects_later_ones(tmp_path
         record(chargeback_id="CB-1", merchant_name="third"),
     ]
     result = run(as_array(items), tmp_path)
-    with result.slices[0].path.open("rb") as source:
-        kept = [(r.chargeback_id, r.merchant_name) for r in iter_normalised_records(source)]
+    kept = [(r["chargeback_id"], r["merchant_name"]) for r in read_rows(result.slices[0].path)]
     assert kept == [("CB-1", "first"), ("CB-2", "Acme Store")]
     assert result.rejects_report is not None
     report = json.loads(result.rejects_report.read_text())

@@ -56,12 +56,13 @@ class InputRef(_Contract):
 
 
 class NetworkSlice(_Contract):
-    """The normalised records of one network within one batch part (JSON Lines in the processed bucket)."""
+    """The CSV rows (rendered, no header) of one network within one batch part, in the processed bucket."""
 
     network: str
     bucket: str
     key: str
     records: int
+    bytes: int = Field(description="of the rows: the CSV file is the header row and these bytes")
 
 
 class BatchPart(_Contract):

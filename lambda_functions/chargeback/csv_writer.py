@@ -11,8 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -141,68 +140,30 @@ def render_row(record: ChargebackRecord) -> bytes:
     return _RENDERER.render(row_cells(record))
 
 
-# A record's JSON (pydantic's, fields in column order, every non-null value a JSON string) is its CSV row
-# plus braces, the "key": of each field, two quotes a value and 'null' for an empty cell, less the CRLF.
-_JSON_OVERHEAD: Final = sum(len(column) + 3 for column in CSV_COLUMNS) + 2 * len(CSV_COLUMNS)
-_JSON_FORMULA_START = re.compile(rb':"[=+\-@]')
-
-
-def row_length(record: ChargebackRecord, json_line: bytes) -> int:
-    """`len(render_row(record))`, worked out from `json_line`, the record's own JSON (as the normalised
-    slices hold it), when no cell needs escaping, quoting or neutralising; else by rendering the row.
-
-    The splitter needs every row's size at ingestion, where the JSON is made anyway: this saves building
-    the row there. With no backslash in the JSON, no value holds a quote or a control character; at most one
-    comma within the values means one quoted cell at most; no value starts a formula; the amount prints as
-    its JSON string.
-    """
-    inner_commas = json_line.count(b",") - (len(CSV_COLUMNS) - 1)  # commas within values
-    if (
-        inner_commas > 1
-        or b"\\" in json_line
-        or _JSON_FORMULA_START.search(json_line) is not None
-        or len(str(record.amount)) != len(_amount_cell(record.amount, record.currency))
-    ):
-        return len(render_row(record))
-    # A value with a comma (one at most here) is quoted in the CSV: two more bytes.
-    return len(json_line) - _JSON_OVERHEAD - 2 * json_line.count(b'":null') + 2 * inner_commas
+def render_cells(cells: list[str]) -> bytes:
+    """The exact bytes of a row of these cells (already neutralised), CRLF included."""
+    return _RENDERER.render(cells)
 
 
 @dataclass(frozen=True)
 class CsvSummary:
-    rows: int
-    bytes: int
+    bytes: int  # the whole file, header included
     sha256: str
 
 
-class CsvWriter:
-    """Writes the header row at once, then one row a record, counting rows and bytes and hashing as it goes."""
-
-    def __init__(self, out: BinaryIO) -> None:
-        self._out = out
-        self._renderer = _RowRenderer()
-        self._hash = hashlib.sha256()
-        self.rows = 0
-        self.bytes = 0
-        self._write(HEADER_ROW)
-
-    def _write(self, data: bytes) -> None:
-        self._out.write(data)
-        self._hash.update(data)
-        self.bytes += len(data)
-
-    def write(self, record: ChargebackRecord) -> None:
-        self._write(self._renderer.render(row_cells(record)))
-        self.rows += 1
-
-    def summary(self) -> CsvSummary:
-        return CsvSummary(rows=self.rows, bytes=self.bytes, sha256=self._hash.hexdigest())
+_COPY_CHUNK: Final = 1024 * 1024
 
 
-def write_csv_file(records: Iterable[ChargebackRecord], path: Path) -> CsvSummary:
-    """Write `records` as one CSV file at `path`."""
+def write_csv_file(rows: BinaryIO, path: Path) -> CsvSummary:
+    """One CSV file at `path`: the header row, then `rows` (rendered rows, as `process_batch` writes them)
+    copied as they are, hashed on the way.
+    """
+    digest = hashlib.sha256(HEADER_ROW)
+    size = len(HEADER_ROW)
     with path.open("wb") as out:
-        writer = CsvWriter(out)
-        for record in records:
-            writer.write(record)
-        return writer.summary()
+        out.write(HEADER_ROW)
+        while chunk := rows.read(_COPY_CHUNK):
+            out.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+    return CsvSummary(bytes=size, sha256=digest.hexdigest())

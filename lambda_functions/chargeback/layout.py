@@ -6,7 +6,7 @@ Raw bucket:       incoming/<name>            what users drop
                   rejected/<name>.error.json their error report
 Processed bucket: batches/<batch_id>/manifest.json
                   batches/<batch_id>/rejects.json
-                  batches/<batch_id>/normalised/part-<NNN>/<network>.jsonl
+                  batches/<batch_id>/rows/part-<NNN>/<network>.csv  the part's CSV rows of one network, no header
                   batches/<batch_id>/csv/<network>_chargebacks_<batch_id>_<NNN>.csv
                   deliveries/<batch_id>/<network>/<name>.json   delivery receipt (the ledger entry)
 """
@@ -50,8 +50,8 @@ def rejects_report_key(batch_id: str) -> str:
     return f"{batch_prefix(batch_id)}rejects.json"
 
 
-def normalised_key(batch_id: str, part: int, network: str) -> str:
-    return f"{batch_prefix(batch_id)}normalised/part-{part:03d}/{network}.jsonl"
+def rows_key(batch_id: str, part: int, network: str) -> str:
+    return f"{batch_prefix(batch_id)}rows/part-{part:03d}/{network}.csv"
 
 
 def csv_file_name(network: str, batch_id: str, part: int) -> str:

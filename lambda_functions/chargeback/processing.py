@@ -1,9 +1,13 @@
 """The data_processor's work, without AWS: read -> validate -> reject duplicates -> split -> write.
 
-`process_batch` streams the input once. Valid records are written, normalised, as JSON Lines to one local
-file per (batch part, network) under `workdir`; rejections go to a rejects report file there too. Memory
+`process_batch` streams the input once. Each valid record is rendered at once to its CSV row (the exact
+bytes of section 3), and the rows are written to one local file per (batch part, network) under `workdir`:
+the csv_generator only puts the header in front. Rejections go to a rejects report file there too. Memory
 stays flat whatever the input size: one record at a time, at most one open file per network, and the
 chargeback ids seen so far kept as 8-byte digests (`SeenIds`).
+
+The usual record takes the fast path (`usual_record_row`: straight to its row); any other goes through
+`validate_record`, which has the final word, then `render_row`. Both give the same bytes.
 """
 
 from __future__ import annotations
@@ -11,19 +15,17 @@ from __future__ import annotations
 import json
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO, Final, TextIO, cast
 
-from pydantic import TypeAdapter, ValidationError
-
-from chargeback.csv_writer import row_length
+from chargeback.csv_writer import render_row
 from chargeback.errors import BatchRejected
+from chargeback.fast_path import usual_record_row
 from chargeback.hashing import HashingReader
 from chargeback.masking import redact_pans
-from chargeback.models import BatchHeader, ChargebackRecord
+from chargeback.models import BatchHeader
 from chargeback.networks import Network
 from chargeback.reader import Shape, read_batch
 from chargeback.settings import RejectPolicy
@@ -40,7 +42,6 @@ REJECTS_REPORT_NAME: Final = "rejects.json"
 _REJECTS_LINES_NAME: Final = "rejects.records.jsonl"
 _NETWORK_ORDER: Final = {network.value: position for position, network in enumerate(Network)}
 _WRITE_BUFFER: Final = 256 * 1024
-_TO_JSON: Final = ChargebackRecord.__pydantic_serializer__.to_json
 
 
 _EMPTY_LOWS: Final = array("I")  # placeholder for a partition not used yet
@@ -90,12 +91,13 @@ class SeenIds:
 
 @dataclass(frozen=True)
 class SliceFile:
-    """The normalised records (JSON Lines) of one network in one batch part."""
+    """The CSV rows (no header) of one network in one batch part."""
 
     part: int
     network: str
     path: Path
     records: int
+    bytes: int
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class _OpenSlice:
     path: Path
     out: BinaryIO
     records: int = 0
+    bytes: int = 0
 
 
 @dataclass
@@ -134,22 +137,22 @@ class _SliceWriters:
     open_slices: dict[str, _OpenSlice] = field(default_factory=dict)
     done: list[SliceFile] = field(default_factory=list)
 
-    def write(self, part: int, network: str, json_line: bytes) -> None:
+    def write(self, part: int, network: str, row: bytes) -> None:
         current = self.open_slices.get(network)
         if current is None or current.part != part:
             if current is not None:
                 self._close(network, current)
-            path = self.directory / f"part-{part:03d}" / f"{network}.jsonl"
+            path = self.directory / f"part-{part:03d}" / f"{network}.csv"
             path.parent.mkdir(parents=True, exist_ok=True)
             current = _OpenSlice(part, path, path.open("wb", buffering=_WRITE_BUFFER))
             self.open_slices[network] = current
-        current.out.write(json_line)
-        current.out.write(b"\n")
+        current.out.write(row)
         current.records += 1
+        current.bytes += len(row)
 
     def _close(self, network: str, current: _OpenSlice) -> None:
         current.out.close()
-        self.done.append(SliceFile(current.part, network, current.path, current.records))
+        self.done.append(SliceFile(current.part, network, current.path, current.records, current.bytes))
 
     def close(self) -> list[SliceFile]:
         for network, current in self.open_slices.items():
@@ -206,7 +209,7 @@ def process_batch(
     reject_policy: RejectPolicy,
     workdir: Path,
 ) -> ProcessingResult:
-    """Read, validate and split one batch file into normalised JSON Lines files under `workdir`.
+    """Read, validate and split one batch file into files of CSV rows under `workdir`.
 
     Raises InvalidBatchFile (the file cannot be read as a batch) or BatchRejected (no valid record, or a
     bad record under the strict policy). Either way the rejects report, if any, is at
@@ -215,27 +218,35 @@ def process_batch(
     source = HashingReader(stream)  # the content's SHA-256: what makes two inputs "the same file"
     reader = read_batch(cast(BinaryIO, source), file_name)
     splitter = Splitter(max_records_per_file, max_file_bytes)
-    writers = _SliceWriters(workdir / "normalised")
+    writers = _SliceWriters(workdir / "rows")
     rejects = _Rejects(workdir)
     seen = SeenIds()
     counts = dict.fromkeys(_NETWORK_ORDER, 0)
     received = 0
+    today_text = today.isoformat()
+
+    def reject(rejection: RecordRejection) -> None:
+        rejects.add(rejection)
+        if reject_policy is RejectPolicy.STRICT:
+            rejects.write_report(None, object_key)
+            raise BatchRejected(f"strict reject policy: {rejection.describe(file_name)}")
+
     try:
         for index, raw in reader:
             received += 1
-            result = validate_record(raw, index, today)
-            if isinstance(result, ChargebackRecord) and not seen.add(result.chargeback_id):
-                result = duplicate_id_rejection(index, result.chargeback_id)
-            if isinstance(result, RecordRejection):
-                rejects.add(result)
-                if reject_policy is RejectPolicy.STRICT:
-                    rejects.write_report(None, object_key)
-                    raise BatchRejected(f"strict reject policy: {result.describe(file_name)}")
+            usual = usual_record_row(raw, today_text)
+            if usual is not None:
+                chargeback_id, network, row = usual
+            else:
+                result = validate_record(raw, index, today)
+                if isinstance(result, RecordRejection):
+                    reject(result)
+                    continue
+                chargeback_id, network, row = result.chargeback_id, result.network._value_, render_row(result)
+            if not seen.add(chargeback_id):
+                reject(duplicate_id_rejection(index, chargeback_id))
                 continue
-            network = result.network._value_  # `.value` goes through enum's property: slower, same str
-            json_line = _TO_JSON(result)  # = model_dump_json() as UTF-8, without its Python wrapper
-            part = splitter.assign(network, row_length(result, json_line))
-            writers.write(part, network, json_line)
+            writers.write(splitter.assign(network, len(row)), network, row)
             counts[network] += 1
     except BaseException:
         writers.abort()
@@ -276,37 +287,3 @@ def first_rejects(report: Path, limit: int) -> list[dict]:
                 break
             entries.append(json.loads(text))
     return entries
-
-
-_RECORD_LIST: Final = TypeAdapter(list[ChargebackRecord])
-
-
-def _validate_lines(lines: list[bytes]) -> list[ChargebackRecord] | None:
-    """The records of whole JSON lines in one validation call (half the time of one call a line), or None
-    when some line is not exactly one valid record: the caller then validates line by line, as before.
-    """
-    try:
-        records = _RECORD_LIST.validate_json(b"[" + b",".join(lines) + b"]")
-    except ValidationError:
-        return None
-    return records if len(records) == len(lines) else None
-
-
-def iter_normalised_records(stream: BinaryIO, chunk_size: int = 64 * 1024) -> Iterator[ChargebackRecord]:
-    """The records of a normalised JSON Lines file (as `process_batch` writes them), read as a stream."""
-    pending = b""
-    while True:
-        chunk = stream.read(chunk_size)
-        if not chunk:
-            break
-        lines = (pending + chunk).split(b"\n")
-        pending = lines.pop()
-        lines = [line for line in lines if line]
-        records = _validate_lines(lines) if len(lines) > 1 else None
-        if records is None:
-            for line in lines:
-                yield ChargebackRecord.model_validate_json(line)
-        else:
-            yield from records
-    if pending.strip():
-        yield ChargebackRecord.model_validate_json(pending)

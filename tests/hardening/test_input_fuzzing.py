@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 
 from chargeback.errors import BatchRejected, InvalidBatchFile
 from chargeback.layout import batch_prefix
-from chargeback.models import ChargebackRecord
-from chargeback.processing import ProcessingResult, iter_normalised_records, process_batch
+from chargeback.processing import ProcessingResult, process_batch
 from chargeback.settings import RejectPolicy
 from chargeback.validation import validate_batch_id
 from tests.hardening.hardening_support import FULL_PANS, REASON_CODES, TALLY
+from tests.support.csv_rows import read_rows
 from tests.support.leak_scan import LeakScanner
 
 TODAY = date(2026, 11, 20)
@@ -176,13 +176,12 @@ def _check(data: bytes, name: str, written: int | None) -> None:
                 assert outcome.received == written
             assert validate_batch_id(outcome.batch_id) == outcome.batch_id
             assert batch_prefix(outcome.batch_id).count("/") == 2 and ".." not in outcome.batch_id
-            normalised: list[ChargebackRecord] = []
+            normalised: list[dict[str, str]] = []
             for piece in outcome.slices:
-                with piece.path.open("rb") as stream:
-                    normalised.extend(iter_normalised_records(stream))
+                normalised.extend(read_rows(piece.path))
                 assert piece.records <= 3
             assert len(normalised) == outcome.valid
-            assert all(record.amount > Decimal(0) for record in normalised)
+            assert all(Decimal(row["amount"]) > Decimal(0) for row in normalised)
         assert scanner.leaks == [], [str(leak) for leak in scanner.leaks]
 
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import random
 from datetime import date
 from decimal import Decimal
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
-from chargeback.csv_writer import _amount_cell, _RowRenderer, render_row, row_length
+from benchmarks.generate_batch import make_record
+from chargeback.csv_writer import _amount_cell, _RowRenderer, render_row
 from chargeback.currencies import format_amount
-from chargeback.models import ChargebackRecord, Stage
-from chargeback.networks import Network
-from chargeback.processing import _TO_JSON, SeenIds, iter_normalised_records
+from chargeback.fast_path import usual_record_row
+from chargeback.models import ChargebackRecord
+from chargeback.processing import SeenIds
+from chargeback.validation import validate_record
 
 CELL = st.text(alphabet=st.sampled_from(list("ab,\"\r\n =+-@\t'é東\x00\u2028")), max_size=5)
 
@@ -61,54 +63,71 @@ def test_seen_ids_answers_like_a_set(values: list[str]) -> None:
     assert len(seen) == len(reference)
 
 
-LINE = (
-    b'{"chargeback_id":"CB-%d","network":"visa","case_number":null,"arn":null,"card_number":"411111******1111",'
-    b'"merchant_id":"M-1","merchant_name":"Caf\xc3\xa9","transaction_id":null,"transaction_date":"2026-06-01",'
-    b'"chargeback_date":"2026-06-15","amount":"125.50","currency":"USD","reason_code":"10.4",'
-    b'"reason_description":"Other Fraud - Card-Absent Environment","stage":"first_chargeback",'
-    b'"response_due_date":null}'
-)
+TODAY = date(2026, 11, 22)
+BASE = {
+    "chargeback_id": "CB-1", "network": "visa", "case_number": "VI-1", "arn": "1" * 23,
+    "card_number": "4111111111111111", "merchant_id": "M-1", "merchant_name": "Acme", "transaction_id": "T-1",
+    "transaction_date": "2026-06-01", "chargeback_date": "2026-06-15", "amount": "125.50", "currency": "USD",
+    "reason_code": "10.4", "stage": "first_chargeback", "response_due_date": "2026-07-15",
+}  # fmt: skip
+CANDIDATES: dict[str, list[object]] = {
+    "chargeback_id": ["CB-2", "-CB", "=1", "a" * 64, "a" * 65, "4111111111111111", "CB 1", "", None, 5, "é"],
+    "network": ["VISA", "Master Card", "mc", "AMEX", "DISC", "nope", "", None, 1, ["visa"]],
+    "case_number": [None, "", "=SUM(1)", "a,b", 'a"b', "a\r\nb", "東京", "\ud800", "4111 1111 1111 1111",
+                    "CB-20261118-0001", "x\x00y", 7, "\t1"],
+    "arn": [None, "", "2" * 22, "a" * 23, 5, "1" * 24],
+    "card_number": ["4111111111111112", "411111******1111", "411111XXXXXX1111", "411111xxxxxx1111",
+                    "4111-1111-1111-1111", "411111***1111", "41111*1111", "", None, 4111111111111111,
+                    "5555555555554444", "411111*******11111", "4111111111111111111"],
+    "merchant_id": ["", " ", "a" * 64, "a" * 65, "Müller", "+1", "\x01", None, "a,b", '"q"'],
+    "merchant_name": [None, "", "Café, Zürich", 'Smith "Bob"', "=cmd", "\u2028", "\ud800", "line\nbreak",
+                      "4111111111111111", "Card 4111-1111-1111-1111", "3782 822463 10005", "a\x00b", 1],
+    "transaction_id": [None, "", "@x", "TXN 4111 1111", "4012888888881881", "-1"],
+    "transaction_date": ["2026-02-30", "2026-6-1", "2026-06-01T00:00", "", None, 20260601, "2026-06-16",
+                         "0999-01-01"],
+    "chargeback_date": ["2026-05-01", "2026-11-22", "2026-11-23", "2026-02-29", None, "2026-06-01"],
+    "amount": ["125.5", "0.00", "0", "-1.00", "1E+2", Decimal("125.50"), Decimal("125.5"), 125, "0125.50",
+               "10.123", "999999999999.99", "1000000000000.00", True, 12.5, "", None, "125.50 ", "0.01",
+               Decimal("1E+2"), "\uff17.00"],
+    "currency": ["usd", "JPY", "BHD", "XXX", "US", None, "XAU", "EUR"],
+    "reason_code": ["4837", "f29", "F29", "UA02", "nope", "", None, "13.1"],
+    "stage": [None, "", "Representment", "pre-arb", "nope", 3, ["x"], "arbitration", "chargeback"],
+    "response_due_date": [None, "", "2026-13-01", 5, "2026-01-01"],
+}  # fmt: skip
+EXTRAS = st.sampled_from([{}, {}, {}, {"cvv": "123"}, {"note": "x"}, {"CVV2": ""}])
 
 
-def test_normalised_lines_validated_a_chunk_at_a_time_give_every_record_in_order() -> None:
-    data = b"\n".join(LINE % i for i in range(500)) + b"\n"
-    records = list(iter_normalised_records(io.BytesIO(data), chunk_size=4096))
-    assert [r.chargeback_id for r in records] == [f"CB-{i}" for i in range(500)]
-    assert records[0].amount == Decimal("125.50")
+@st.composite
+def raw_records(draw: st.DrawFn) -> object:
+    overrides = draw(st.dictionaries(st.sampled_from(sorted(CANDIDATES)), st.none(), max_size=4))
+    raw: dict[str, object] = dict(BASE)
+    for name in overrides:
+        raw[name] = draw(st.sampled_from(CANDIDATES[name]))
+    if draw(st.booleans()):
+        raw = {name: value for name, value in raw.items() if value is not None}  # absent, not null
+    return raw | draw(EXTRAS)
 
 
-def test_two_records_on_one_line_fail_as_they_did_line_by_line() -> None:
-    data = LINE % 1 + b"\n" + LINE % 2 + b"," + LINE % 3 + b"\n" + LINE % 4 + b"\n"
-    seen: list[str] = []
-    with pytest.raises(ValidationError):
-        for record in iter_normalised_records(io.BytesIO(data)):
-            seen.append(record.chargeback_id)
-    assert seen == ["CB-1"]
+@given(raw_records())
+def test_usual_record_row_gives_what_validate_record_then_render_row_give(raw: object) -> None:
+    fast = usual_record_row(raw, TODAY.isoformat())
+    full = validate_record(raw, 0, TODAY)
+    if fast is not None:  # the fast path never rejects; what it takes, it takes as the full path would
+        assert isinstance(full, ChargebackRecord)
+        assert fast == (full.chargeback_id, full.network.value, render_row(full))
 
 
-PIECES = [*",\"\r\n =+-@\t'é東\x01\\:", "null", ':"=', '":null', "a", "7"]
-TEXT = st.lists(st.sampled_from(PIECES), max_size=4).map("".join)
-
-
-@given(
-    texts=st.lists(st.none() | TEXT, min_size=10, max_size=10),
-    network=st.sampled_from(list(Network)),
-    stage=st.sampled_from(list(Stage)),
-    amount=st.sampled_from(["1.50", "12", "1E+3", "-4.00", "0.001", "7.000", "1.5E-7", "125.5"]),
-    currency=st.sampled_from(["USD", "JPY", "BHD"]),
-    due=st.none() | st.just(date(2026, 2, 2)),
-)
-def test_row_length_from_the_json_line_is_the_rendered_row_length(
-    texts, network, stage, amount, currency, due
-) -> None:
-    required = [text or "x" for text in texts]
-    record = ChargebackRecord.from_checked(
-        {
-            "chargeback_id": required[0], "network": network, "case_number": texts[1], "arn": texts[2],
-            "card_number": required[3], "merchant_id": required[4], "merchant_name": texts[5],
-            "transaction_id": texts[6], "transaction_date": date(2026, 1, 2), "chargeback_date": date(2026, 1, 3),
-            "amount": Decimal(amount), "currency": currency, "reason_code": required[7],
-            "reason_description": required[8], "stage": stage, "response_due_date": due,
-        }
-    )  # fmt: skip
-    assert outcome(row_length, record, _TO_JSON(record)) == outcome(lambda r: len(render_row(r)), record)
+def test_the_usual_records_of_a_realistic_batch_take_the_fast_path() -> None:
+    rng = random.Random(7)
+    # As the reader gives them: JSON numbers as int or Decimal.
+    raws = [
+        json.loads(json.dumps(make_record(rng, index, reject_rate=0.0)), parse_float=Decimal)
+        for index in range(2000)
+    ]
+    taken = [usual_record_row(raw, TODAY.isoformat()) for raw in raws]
+    # Amounts given as JSON numbers with fewer fraction digits than the currency's go the full path.
+    assert sum(row is not None for row in taken) >= 0.9 * len(raws)
+    for raw, row in zip(raws, taken, strict=True):
+        if row is not None:
+            full = validate_record(raw, 0, TODAY)
+            assert isinstance(full, ChargebackRecord) and row[2] == render_row(full)
