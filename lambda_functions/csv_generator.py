@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -20,12 +20,10 @@ from chargeback.csv_writer import HEADER_ROW, write_csv_file
 from chargeback.storage import open_object, upload_file
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 s3 = boto3.client("s3")
 
 
-@tracer.capture_method
 def generate_file(part: BatchPart, piece: NetworkSlice, workdir: Path) -> GeneratedFile:
     """Write one network's CSV file of the part from its rows, and upload it."""
     name = layout.csv_file_name(piece.network, part.batch_id, part.part)
@@ -49,7 +47,6 @@ def generate_file(part: BatchPart, piece: NetworkSlice, workdir: Path) -> Genera
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     part = BatchPart.model_validate(event)

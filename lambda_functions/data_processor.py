@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -31,7 +31,6 @@ REJECTS_IN_ERROR_REPORT = 1000
 SOURCE_ETAG = "source-etag"  # metadata of an archived input: the ETag it had in incoming/
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 s3 = boto3.client("s3")
 
@@ -49,7 +48,6 @@ def locate_input(request: ProcessRequest) -> tuple[str, str]:
     raise FileNotFoundError(f"{request.key} (ETag {wanted or 'any'}) is neither in place nor in archive/")
 
 
-@tracer.capture_method
 def reject_input(request: ProcessRequest, source_key: str, error: Exception, workdir: Path) -> None:
     """Move the input to `rejected/` unchanged and write the error report beside it."""
     rejected_key = layout.rejected_key(request.key)
@@ -83,7 +81,6 @@ def check_batch_id_is_free(batch_id: str, sha256: str, settings: Settings) -> No
         )
 
 
-@tracer.capture_method
 def publish(result: ProcessingResult, request: ProcessRequest, etag: str, settings: Settings) -> Manifest:
     """Upload the slices of rows and the rejects report, write the manifest, and return it."""
     bucket, batch_id = settings.processed_bucket, result.batch_id
@@ -135,7 +132,6 @@ def record_counts(result: ProcessingResult) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     request = ProcessRequest.model_validate(event)

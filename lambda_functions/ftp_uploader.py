@@ -12,7 +12,7 @@ import time
 from typing import BinaryIO
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
@@ -27,7 +27,6 @@ from chargeback.storage import open_object
 from chargeback.targets import Target, resolve_target
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 copy_config_to_registered_loggers(source_logger=logger, include={"chargeback"})
 
@@ -53,7 +52,6 @@ def _secret(name: str) -> str | None:
         raise
 
 
-@tracer.capture_method
 def _target(network: str) -> Target:
     return resolve_target(network, os.environ.get("SECRET_PREFIX", ""), _secret)
 
@@ -78,7 +76,6 @@ def _record_metrics(network: str, result: DeliveryResult | None, started: float)
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     file = GeneratedFile.model_validate(event)
