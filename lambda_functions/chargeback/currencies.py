@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Context, Decimal, InvalidOperation
+from typing import Final
 
 import iso4217
 
@@ -16,7 +17,8 @@ def _load_minor_units() -> dict[str, int]:
     return table
 
 
-_MINOR_UNITS: dict[str, int] = _load_minor_units()
+MINOR_UNITS: Final[dict[str, int]] = _load_minor_units()  # 'USD' -> 2; read-only by convention
+_MINOR_UNITS = MINOR_UNITS
 # Quantum per number of minor units: 2 -> Decimal("0.01").
 # Our own arithmetic context: the result must not depend on a caller's decimal.getcontext() settings.
 DECIMAL_CONTEXT = Context(prec=60)

@@ -17,10 +17,11 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Final
+from operator import itemgetter
+from typing import Any, Final
 
 from chargeback.csv_writer import render_cells
-from chargeback.currencies import minor_units
+from chargeback.currencies import MINOR_UNITS as _MINOR_UNITS
 from chargeback.networks import Network, normalise_network
 from chargeback.reason_codes import REASON_CODES
 from chargeback.validation import _PAN_SHAPED, _STAGES, RECORD_FIELDS
@@ -101,6 +102,23 @@ def _is_date(text: str) -> bool:
     return True
 
 
+# The twelve text fields in the pattern's order; absent or null optional ones are empty texts.
+_TEXT_FIELDS: Final = (
+    "chargeback_id", "case_number", "merchant_id", "merchant_name", "transaction_id", "arn", "card_number",
+    "transaction_date", "chargeback_date", "currency", "reason_code", "response_due_date",
+)  # fmt: skip
+_TEXT_VALUES: Final = itemgetter(*_TEXT_FIELDS)
+
+
+def _texts_with_gaps(raw: dict[Any, Any]) -> str | None:
+    """The texts joined, absent or null fields as empty texts (a required one then fails the pattern)."""
+    values = [raw.get(name) for name in _TEXT_FIELDS]
+    try:
+        return "\x00".join(["" if value is None else value for value in values])
+    except TypeError:  # a value that is not a string
+        return None
+
+
 def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
     """(chargeback_id, network, CSV row) of a usual valid record; None for anything else.
 
@@ -108,32 +126,12 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
     """
     if type(raw) is not dict or not RECORD_FIELDS.issuperset(raw):
         return None  # extra fields: the full path checks them for card security data
-    get = raw.get
-    case_number, merchant_name, transaction_id = (
-        get("case_number"),
-        get("merchant_name"),
-        get("transaction_id"),
-    )
-    arn, due = get("arn"), get("response_due_date")
-    try:
-        # A value that is not a str (or a required field missing: None) makes join raise TypeError.
-        texts = "\x00".join(
-            (  # type: ignore[arg-type]
-                get("chargeback_id"),
-                "" if case_number is None else case_number,
-                get("merchant_id"),
-                "" if merchant_name is None else merchant_name,
-                "" if transaction_id is None else transaction_id,
-                "" if arn is None else arn,
-                get("card_number"),
-                get("transaction_date"),
-                get("chargeback_date"),
-                get("currency"),
-                get("reason_code"),
-                "" if due is None else due,
-            )
-        )
-    except TypeError:  # a field that is not a string (or a required one missing)
+    texts: str | None
+    try:  # all twelve present and strings (the usual record): one C call each
+        texts = "\x00".join(_TEXT_VALUES(raw))
+    except (KeyError, TypeError):  # a field absent, null, or not a string
+        texts = _texts_with_gaps(raw)
+    if texts is None:
         return None
     match = _USUAL_TEXTS.fullmatch(texts)
     if match is None:
@@ -147,6 +145,7 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
     (chargeback_id, case_number, merchant_id, merchant_name, transaction_id, arn, full_pan, first6, last4,
      transaction_date, chargeback_date, currency, reason_code, due) = match.groups()  # fmt: skip
 
+    get = raw.get
     network_name = get("network")
     network = _NETWORK_NAMES.get(network_name) if type(network_name) is str else None
     if network is None:
@@ -159,7 +158,7 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
     if network is None or stage is None:
         return None
     description = _DESCRIPTION_CELLS[network].get(reason_code)
-    units = minor_units(currency)
+    units = _MINOR_UNITS.get(currency)
     amount_value = get("amount")
     amount_type = type(amount_value)
     if amount_type is str:
@@ -176,9 +175,9 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
         or len(plain[1] or "") != units
         or not amount.strip("0.")  # zero
         or not (transaction_date <= chargeback_date <= today)
-        or not _is_date(transaction_date)
-        or not _is_date(chargeback_date)
-        or (due and not _is_date(due))
+        or (transaction_date not in _VALID_DATES and not _is_date(transaction_date))
+        or (chargeback_date not in _VALID_DATES and not _is_date(chargeback_date))
+        or (due and due not in _VALID_DATES and not _is_date(due))
     ):
         return None
     if full_pan is None:
