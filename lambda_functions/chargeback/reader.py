@@ -7,20 +7,35 @@ Three shapes (CONTRACT section 2):
 2. a bare array of records;
 3. JSON Lines (`.jsonl` / `.ndjson`, or a `.json` file whose first line is a whole record).
 
-Parsing is ijson's C backend (yajl2) with `use_float=False`: JSON numbers come as `int` or `Decimal`, never
-float. yajl rejects NaN/Infinity, invalid UTF-8 and trailing garbage. Any problem with the file raises
-`InvalidBatchFile` whose message names the file and the position (byte offset, line, column, record index)
-and never quotes the file's content: yajl's own messages carry a snippet of the input (which could hold a
-card number), so only their first line, the kind of error, is kept, and only if it holds no digits.
+The reference parser is ijson's C backend (yajl2) with `use_float=False`: JSON numbers come as `int` or
+`Decimal`, never float. yajl rejects NaN/Infinity, invalid UTF-8 and trailing garbage. Any problem with the
+file raises `InvalidBatchFile` whose message names the file and the position (byte offset, line, column,
+record index) and never quotes the file's content: yajl's own messages carry a snippet of the input (which
+could hold a card number), so only their first line, the kind of error, is kept, and only if it holds no
+digits.
+
+ijson costs about 11 µs a record, so the records are read by a fast path first (`_FastPath`): blocks of
+records are parsed in one call of the standard library's C JSON scanner (`parse_float=Decimal`), which gives
+the same values as ijson wherever the checks below let it go on. The fast path never decides anything
+about a file that ijson would decide differently: at the first thing it does not handle (a syntax error, a
+lone surrogate escape, NaN, a non-object JSON Lines value, a record larger than `MAX_BLOCK_SIZE`, the end of
+the records array) it hands the rest of the file to ijson, replayed so that ijson sees the very chunks it
+would have seen reading the file itself, in the same parser state; so records, header, errors and their
+positions are ijson's own. `FAST_PATH = False` (or `BatchReader(..., fast=False)`) reads with ijson alone.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
+from bisect import bisect_right
+from collections import deque
 from collections.abc import Iterator
 from decimal import Decimal
 from enum import StrEnum
+from itertools import islice
+from json.scanner import make_scanner
 from typing import BinaryIO, Final
 
 import ijson
@@ -33,6 +48,11 @@ _BACKEND = ijson.get_backend("yajl2_c")
 CHUNK_SIZE: Final = 64 * 1024
 # How much of the start and of the end of the file is kept to read the header fields of shape 1.
 HEADER_WINDOW: Final = 64 * 1024
+# The fast path parses about this many bytes of records in one call; a record that does not fit makes the
+# block grow, up to MAX_BLOCK_SIZE, past which ijson reads the rest.
+BLOCK_SIZE: Final = 128 * 1024
+MAX_BLOCK_SIZE: Final = 8 * 1024 * 1024
+FAST_PATH = True  # False: ijson alone (the reference the fast path is tested against)
 _UTF8_BOM: Final = b"\xef\xbb\xbf"
 _WHITESPACE: Final = b" \t\r\n"
 _JSON_LINES_SUFFIXES: Final = (".jsonl", ".ndjson")
@@ -51,13 +71,19 @@ class Shape(StrEnum):
 class _Source:
     """The input stream as ijson reads it, counting bytes and keeping what a precise error needs.
 
-    Keeps the first `HEADER_WINDOW` bytes, the last two chunks (the tail, for header fields after the array,
+    Keeps the first `header_window` bytes, the last two chunks (the tail, for header fields after the array,
     and the chunk where a syntax error happened) and the number of newlines before the current chunk.
+    Chunks queued by `resume` are handed out before the stream's next ones; a synthetic one (the replay of
+    what the fast path read) is handed to the parser without counting.
     """
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(
+        self, stream: BinaryIO, header_window: int = HEADER_WINDOW, chunk_size: int = CHUNK_SIZE
+    ) -> None:
         self._stream = stream
-        self._pending = b""
+        self.header_window = header_window
+        self.chunk_size = chunk_size
+        self._queue: deque[tuple[bytes, bool]] = deque()  # (data, synthetic)
         self.head = b""
         self.consumed = 0  # bytes handed to the parser so far
         self.chunk = b""  # the last chunk handed to the parser
@@ -66,11 +92,11 @@ class _Source:
         self.newlines_before_chunk = 0
 
     def fill_head(self) -> bytes:
-        """Read the first `HEADER_WINDOW` bytes (less for a shorter file) without consuming them."""
+        """Read the first `header_window` bytes (less for a shorter file) without consuming them."""
         parts = []
         size = 0
-        while size < HEADER_WINDOW:
-            data = self._stream.read(HEADER_WINDOW - size)
+        while size < self.header_window:
+            data = self._stream.read(self.header_window - size)
             if not data:
                 break
             parts.append(data)
@@ -81,16 +107,47 @@ class _Source:
             self.consumed = len(_UTF8_BOM)
             self.chunk_start = self.consumed
         self.head = head
-        self._pending = head
+        if head:
+            self._queue.append((head, False))
         return head
+
+    def take_head(self) -> None:
+        """The fast path reads from here on (`read_raw`); `resume` hands the parser what it should see."""
+        self._queue.clear()
+
+    def read_raw(self) -> bytes:
+        """The stream's next chunk, read as `read` would have read it, without handing it to the parser."""
+        return self._stream.read(self.chunk_size)
+
+    def resume(
+        self,
+        synthetic: bytes,
+        chunks: list[bytes],
+        *,
+        chunk: bytes,
+        chunk_start: int,
+        newlines_before_chunk: int,
+    ) -> None:
+        """Queue `synthetic` (uncounted), then `chunks`, the file's chunks that follow `chunk`."""
+        self._queue.clear()
+        if synthetic:
+            self._queue.append((synthetic, True))
+        self._queue.extend((data, False) for data in chunks)
+        self.chunk = chunk
+        self.chunk_start = chunk_start
+        self.consumed = chunk_start + len(chunk)
+        self.newlines_before_chunk = newlines_before_chunk
+        self.previous_chunk = b""
 
     def read(self, size: int = -1) -> bytes:
         if size == 0:
             return b""
-        if self._pending:
-            data, self._pending = self._pending, b""
+        if self._queue:
+            data, synthetic = self._queue.popleft()
+            if synthetic:
+                return data
         else:
-            data = self._stream.read(size if size > 0 else CHUNK_SIZE)
+            data = self._stream.read(size if size > 0 else self.chunk_size)
         if data:
             self.newlines_before_chunk += self.chunk.count(b"\n")
             self.previous_chunk = self.chunk
@@ -147,17 +204,338 @@ def _error_kind(message: bytes) -> str:
     return match[0].rstrip(". ")
 
 
+class _NotPlainJson(ValueError):
+    """NaN, Infinity or -Infinity: the standard library reads them, yajl rejects them."""
+
+
+def _reject_constant(name: str) -> object:
+    raise _NotPlainJson(name)
+
+
+_SCAN = make_scanner(json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant))  # type: ignore[arg-type]
+_WS_BYTES = re.compile(rb"[ \t\r\n]*")
+_WS_TEXT = re.compile(r"[ \t\r\n]*")
+_LINE_WS: Final = b" \t\r"
+# Two objects side by side on one line: a line holding more than one JSON Lines record.
+_OBJECTS_ON_ONE_LINE = re.compile(r"\}[ \t\r]*,[ \t\r]*\{")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SCAN_ERRORS = (
+    ValueError,
+    RecursionError,
+    StopIteration,
+)  # JSONDecodeError, UnicodeDecodeError are ValueErrors
+
+
+def _parse(text: str) -> object:
+    value, end = _SCAN(text, 0)
+    if end != len(text):
+        raise ValueError("extra data")
+    return value
+
+
+def _may_differ(text: str, values: object) -> bool:
+    """Whether ijson could read `values` differently: a lone surrogate escape (yajl makes '?' of it, or joins
+    it with the next escape, where the standard library keeps it).
+    """
+    if "\\ud" not in text and "\\uD" not in text:
+        return False
+    try:
+        return _has_surrogate(values)
+    except RecursionError:
+        return True
+
+
+def _has_surrogate(value: object) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_surrogate(key) or _has_surrogate(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(item) for item in value)
+    return False
+
+
+def _parse_array_block(raw: bytes) -> list[object] | None:
+    """The array elements in `raw` (elements with their commas, starting and ending with one), or None."""
+    try:
+        text = raw.decode("utf-8")
+        values = _parse("[" + text + "]")
+    except _SCAN_ERRORS:
+        return None
+    if not isinstance(values, list) or _may_differ(text, values):
+        return None
+    return values
+
+
+def _parse_array_stepwise(raw: bytes) -> tuple[list[object], int]:
+    """Elements one at a time from the start of `raw` up to the first that does not parse whole.
+
+    Returns them with the length in bytes of `raw` they took.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        text = raw[: error.start].decode("utf-8")
+    values: list[object] = []
+    position = taken = 0
+    while True:
+        try:
+            value, end = _SCAN(text, position)
+        except _SCAN_ERRORS:
+            break
+        if _may_differ(text[position:end], value):
+            break
+        values.append(value)
+        taken = end
+        position = _WS_TEXT.match(text, end).end()  # type: ignore[union-attr]
+        if text[position : position + 1] != ",":
+            break
+        position = _WS_TEXT.match(text, position + 1).end()  # type: ignore[union-attr]
+    return values, len(text[:taken].encode("utf-8"))
+
+
+def _parse_lines_block(raw: bytes) -> list[object] | None:
+    """The records of `raw`, whole lines of JSON Lines (the last one without its newline), or None.
+
+    The lines are joined with commas into one array. When that parses to as many objects as there are lines,
+    and no line holds two objects side by side, each object is one whole line: every comma between two
+    objects is then one of those put in place of a newline.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if _OBJECTS_ON_ONE_LINE.search(text):
+        return None
+    try:
+        values = _parse("[" + text.replace("\n", ",") + "]")
+    except _SCAN_ERRORS:
+        return None
+    if (
+        not isinstance(values, list)
+        or len(values) != text.count("\n") + 1
+        or not all(type(value) is dict for value in values)
+        or _may_differ(text, values)
+    ):
+        return None
+    return values
+
+
+def _parse_lines_stepwise(raw: bytes) -> tuple[list[object], int]:
+    """Records from whole lines of `raw`, one line at a time, up to the first line that is not one record.
+
+    Blank lines are passed over. Returns the records with the length in bytes of `raw` they took.
+    """
+    values: list[object] = []
+    start = 0
+    while start < len(raw):
+        newline = raw.find(b"\n", start)
+        end = len(raw) if newline < 0 else newline + 1
+        line = raw[start:end]
+        if line.strip(_LINE_WS + b"\n"):
+            try:
+                text = line.decode("utf-8")
+                position = _WS_TEXT.match(text).end()  # type: ignore[union-attr]
+                value, stop = _SCAN(text, position)
+            except _SCAN_ERRORS:
+                break
+            if (
+                _WS_TEXT.match(text, stop).end() != len(text)  # type: ignore[union-attr]
+                or type(value) is not dict
+                or _may_differ(text, value)
+            ):
+                break
+            values.append(value)
+        start = end
+    return values, start
+
+
+class _FastPath:
+    """Reads the records in blocks (see the module's docstring), then sets the source up for ijson.
+
+    Keeps the file's chunks as ijson would have read them (the head, then `chunk_size` reads) from a little
+    before the records being parsed, and boundaries `(offset, records before it)` between top-level values,
+    so that `handover` can replay to ijson the chunk holding the current position from a known state.
+    """
+
+    def __init__(
+        self, source: _Source, shape: Shape, region: int, block_size: int, max_block_size: int
+    ) -> None:
+        head = source.head
+        start = source.chunk_start
+        self._source = source
+        self._shape = shape
+        self._block_size = block_size
+        self._max_block_size = max_block_size
+        self._prefix = head[:region]  # what comes before the records: up to the array's '['
+        self._chunks = [head]
+        self._starts = [start]  # file offset of each kept chunk
+        self._newlines = [0]  # newlines before each kept chunk
+        self._newlines_end = head.count(b"\n")
+        self._end = start + len(head)  # file offset after the last chunk read
+        self._eof = False
+        self._buf = head  # the file's bytes from _buf_start to _end
+        self._buf_start = start
+        self._boundaries = [(start, 0)]  # (offset, records before it), before the file's first value
+        self.pos = start + region  # after the last record handed out (or where the records start)
+        self.count = 0
+        source.take_head()
+
+    def blocks(self) -> Iterator[list[object]]:
+        return self._lines() if self._shape is Shape.JSON_LINES else self._array()
+
+    def _fill(self, pos: int, size: int) -> None:
+        """Make the buffer hold the file's bytes from `pos` to `pos + size`, or to its end."""
+        if self._end >= pos + size or self._eof:
+            return
+        parts = [self._buf[pos - self._buf_start :]]
+        while self._end < pos + size:
+            data = self._source.read_raw()
+            if not data:
+                self._eof = True
+                break
+            self._chunks.append(data)
+            self._starts.append(self._end)
+            self._newlines.append(self._newlines_end)
+            self._newlines_end += data.count(b"\n")
+            self._end += len(data)
+            parts.append(data)
+        self._buf = b"".join(parts)
+        self._buf_start = pos
+
+    def _array(self) -> Iterator[list[object]]:
+        size = self._block_size
+        while True:
+            self._fill(self.pos, size)
+            buf = self._buf
+            base = self._buf_start
+            i = _WS_BYTES.match(buf, self.pos - base).end()  # type: ignore[union-attr]
+            if self.count:
+                if buf[i : i + 1] != b",":
+                    return  # the end of the array, or an error: ijson's part
+                i = _WS_BYTES.match(buf, i + 1).end()  # type: ignore[union-attr]
+            if i >= len(buf) or buf[i] == 0x5D:  # ']'
+                return
+            window = min(len(buf), i + size)
+            cut = buf.rfind(b"}", i, window) + 1
+            values = _parse_array_block(buf[i:cut]) if cut else None
+            if values is not None:
+                taken = cut - i
+            else:
+                values, taken = _parse_array_stepwise(buf[i:cut])
+            if not values:
+                if (window < len(buf) or not self._eof) and size < self._max_block_size:
+                    size *= 2  # a value larger than the block, or one that does not parse
+                    continue
+                return
+            size = self._block_size
+            self._advance(base + i + taken, len(values))
+            yield values
+
+    def _lines(self) -> Iterator[list[object]]:
+        size = self._block_size
+        while True:
+            self._fill(self.pos, size)
+            buf = self._buf
+            i = self.pos - self._buf_start
+            if i >= len(buf):
+                return
+            window = min(len(buf), i + size)
+            newline = buf.rfind(b"\n", i, window)
+            if newline < 0 and (window < len(buf) or not self._eof):
+                if size < self._max_block_size:
+                    size *= 2  # a line longer than the block
+                    continue
+                return
+            stop = len(buf) if newline < 0 else newline
+            values = _parse_lines_block(buf[i:stop])
+            if values is not None:
+                taken = stop - i + (newline >= 0)
+            else:
+                values, taken = _parse_lines_stepwise(buf[i : stop + 1])
+                if not taken:
+                    return
+            size = self._block_size
+            self._advance(self._buf_start + i + taken, len(values))
+            if values:
+                yield values
+
+    def _advance(self, pos: int, records: int) -> None:
+        """Records up to `pos` handed out: a new boundary; drop the chunks a handover can no longer need."""
+        self.pos = pos
+        self.count += records
+        self._boundaries.append((pos, self.count))
+        # A handover replays from the chunk holding the byte before the position (at least this one, j),
+        # starting at the last boundary not after that chunk's start, with chunk j-1 as the parser's last one.
+        j = max(bisect_right(self._starts, pos - 1) - 1, 0)
+        last = max(k for k, (offset, _) in enumerate(self._boundaries) if offset <= self._starts[j])
+        del self._boundaries[:last]
+        keep = min(bisect_right(self._starts, self._boundaries[0][0]) - 1, j - 1)
+        if keep > 0:
+            del self._chunks[:keep], self._starts[:keep], self._newlines[:keep]
+
+    def handover(self) -> int:
+        """Queue on the source what ijson must read to go on from `pos`; the number of values it will yield
+        that were handed out already (or are synthetic) and must be skipped.
+        """
+        j = max(bisect_right(self._starts, self.pos - 1) - 1, 0)
+        if j == 0:  # the file's first chunk (the chunk before j is always kept): ijson reads all again
+            self._source.resume(
+                b"", self._chunks[j:], chunk=b"", chunk_start=self._starts[j], newlines_before_chunk=0
+            )
+            return self.count
+        offset, before = max(b for b in self._boundaries if b[0] <= self._starts[j])
+        first = bisect_right(self._starts, offset) - 1
+        replay = b"".join(self._chunks[first:j])[offset - self._starts[first] :]
+        # A boundary after a record: the parser state there is "inside the array (or between JSON Lines
+        # values), after a value", made with the real prefix and an empty object, skipped like the records.
+        synthetic = replay if before == 0 else self._prefix + b"{}" + replay
+        self._source.resume(
+            synthetic,
+            self._chunks[j:],
+            chunk=self._chunks[j - 1],
+            chunk_start=self._starts[j - 1],
+            newlines_before_chunk=self._newlines[j - 1],
+        )
+        return self.count - before + (1 if before else 0)
+
+
+def _valid_prefix(prefix: bytes) -> bool:
+    """Whether yajl reads the object's members before the 'chargebacks' array (`prefix` ends with its '[')."""
+    try:
+        for _ in _BACKEND.basic_parse(io.BytesIO(prefix + b"]}"), use_float=False):
+            pass
+    except (ijson.JSONError, ValueError):  # UnicodeDecodeError is a ValueError
+        return False
+    return True
+
+
 class BatchReader:
     """Iterate to get `(index, raw_record)`; `header` and `shape` are known once iteration has ended."""
 
-    def __init__(self, stream: BinaryIO, file_name: str) -> None:
+    def __init__(
+        self,
+        stream: BinaryIO,
+        file_name: str,
+        *,
+        fast: bool | None = None,
+        chunk_size: int = CHUNK_SIZE,
+        header_window: int = HEADER_WINDOW,
+        block_size: int = BLOCK_SIZE,
+        max_block_size: int = MAX_BLOCK_SIZE,
+    ) -> None:
+        """`fast`: whether to use the fast path (default `FAST_PATH`); the sizes are for tests."""
         self.file_name = redact_pans(file_name)  # it goes into messages; a key could hold a card number
-        self._source = _Source(stream)
+        self._source = _Source(stream, header_window, chunk_size)
+        self._fast = FAST_PATH if fast is None else fast
+        self._block_size = block_size
+        self._max_block_size = max_block_size
         self.shape: Shape | None = None
         self.header = BatchHeader()
         self.records = 0
         self._header_fields: dict[str, object] = {}
         self._chargebacks_seen = False
+        self._records_start: int | None = None  # where the records start in the head (after the array's '[')
 
     def __iter__(self) -> Iterator[tuple[int, object]]:
         head = self._source.fill_head()
@@ -166,14 +544,29 @@ class BatchReader:
         if not first:
             raise InvalidBatchFile(f"{self.file_name}: the file is empty (byte {offset})")
         self.shape = self._detect_shape(head, first, offset)
+        skip = 0
+        if self._fast and self._records_start is not None:
+            fast = _FastPath(
+                self._source, self.shape, self._records_start, self._block_size, self._max_block_size
+            )
+            index = 0
+            for values in fast.blocks():
+                for record in values:
+                    self.records = index + 1
+                    yield index, record
+                    index += 1
+            skip = fast.handover()
+        chunk_size = self._source.chunk_size
         if self.shape is Shape.OBJECT:
-            items = _BACKEND.items(self._source, "chargebacks.item", use_float=False)
+            items = _BACKEND.items(self._source, "chargebacks.item", use_float=False, buf_size=chunk_size)
         elif self.shape is Shape.ARRAY:
-            items = _BACKEND.items(self._source, "item", use_float=False)
+            items = _BACKEND.items(self._source, "item", use_float=False, buf_size=chunk_size)
         else:
-            items = _BACKEND.items(self._source, "", use_float=False, multiple_values=True)
+            items = _BACKEND.items(
+                self._source, "", use_float=False, multiple_values=True, buf_size=chunk_size
+            )
         try:
-            for index, record in enumerate(items):
+            for index, record in enumerate(islice(items, skip, None), self.records):
                 if self.shape is Shape.JSON_LINES and not isinstance(record, dict):
                     raise InvalidBatchFile(
                         f"{self.file_name}: record {index} (line {index + 1} if one record a line) is not a"
@@ -198,11 +591,13 @@ class BatchReader:
 
     def _detect_shape(self, head: bytes, first: bytes, offset: int) -> Shape:
         if first == b"[":
+            self._records_start = len(head) - len(head.lstrip(_WHITESPACE)) + 1
             return Shape.ARRAY
         if first != b"{":
             kind = (
                 "a JSON value that is not an object or an array"
-                if _is_json_value(head) or (len(head) >= HEADER_WINDOW and first in b'"-0123456789')
+                if _is_json_value(head)
+                or (len(head) >= self._source.header_window and first in b'"-0123456789')
                 else "not JSON"
             )
             raise InvalidBatchFile(
@@ -210,6 +605,7 @@ class BatchReader:
                 " of records or JSON Lines"
             )
         if self.file_name.lower().endswith(_JSON_LINES_SUFFIXES):
+            self._records_start = 0
             return Shape.JSON_LINES
         scan = _scan_head_members(head)
         self._header_fields.update(scan.fields)
@@ -219,9 +615,14 @@ class BatchReader:
                     f"{self.file_name}: 'chargebacks' is not an array (byte {scan.chargebacks_offset})"
                 )
             self._chargebacks_seen = True
+            if head[scan.chargebacks_offset : scan.chargebacks_offset + 1] == b"[" and _valid_prefix(
+                head[: scan.chargebacks_offset + 1]
+            ):
+                self._records_start = scan.chargebacks_offset + 1
             return Shape.OBJECT
         if scan.complete:  # a whole object without 'chargebacks' in the window
             if scan.followed_by_object:
+                self._records_start = 0
                 return Shape.JSON_LINES
             raise InvalidBatchFile(
                 f"{self.file_name}: the top-level object has no 'chargebacks' array (byte {offset})"
@@ -239,9 +640,9 @@ class BatchReader:
         self.header = BatchHeader.model_validate({k: v for k, v in fields.items() if k in _HEADER_FIELDS})
 
 
-def read_batch(stream: BinaryIO, file_name: str) -> BatchReader:
+def read_batch(stream: BinaryIO, file_name: str, *, fast: bool | None = None) -> BatchReader:
     """A reader over `stream`; iterate it for `(index, raw_record)`, then look at `.header`."""
-    return BatchReader(stream, file_name)
+    return BatchReader(stream, file_name, fast=fast)
 
 
 def _is_json_value(head: bytes) -> bool:
