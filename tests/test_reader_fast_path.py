@@ -59,6 +59,17 @@ def describe(value: object) -> str:
     return " ".join(parts)
 
 
+DECODERS = ["stdlib"] + (["msgspec"] if reader_module._decode is not reader_module._stdlib_decode else [])
+
+
+@pytest.fixture(autouse=True, params=DECODERS)
+def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test with each block decoder the fast path can have: msgspec where installed, else the stdlib."""
+    if request.param == "stdlib":
+        monkeypatch.setattr(reader_module, "_decode", reader_module._stdlib_decode)
+    return str(request.param)
+
+
 def outcome(data: bytes, name: str, *, fast: bool, **sizes: int) -> tuple[Any, ...]:
     """Everything a caller can see: the records (by repr: types, key order, Decimal exponents), the
     shape, header and count, or the error's message with the records yielded before it.
