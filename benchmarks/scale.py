@@ -342,7 +342,7 @@ def cost(results: dict[int, dict[str, dict]], sizes: list[int]) -> str:
     lines.append(
         f"5 million records in one data_processor at {MEMORY_MB['data_processor']} MB: ~{five_million:.0f} s of"
         f" the 900 s limit ({five_million / 900:.0%}); at 1,769 MB (one vCPU): ~{5 * dp_cpu:.0f} s."
-        f" Normalised slices staged in /tmp: {sum(ours['slice_bytes'].values()) * scale * 5 / 1e9:.2f} GB."
+        f" Rows staged in /tmp for 5 million records: {sum(ours['slice_bytes'].values()) * scale * 5 / 1e9:.2f} GB."
     )
     return "\n".join(lines)
 

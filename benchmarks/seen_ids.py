@@ -1,4 +1,4 @@
-"""SeenIds, old (chargeback.processing) against new (chargeback.seen_ids): speed and memory.
+"""SeenIds (chargeback.seen_ids): speed and memory.
 
     .venv/bin/python benchmarks/seen_ids.py [--sizes 10000,100000,1000000] [--repeats 3]
 
@@ -22,26 +22,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambda_functions"))
 
-from chargeback.processing import SeenIds as OldSeenIds  # noqa: E402
 from chargeback.seen_ids import SeenIds  # noqa: E402
 
 CHILD = """
 import json, sys, tracemalloc
-from chargeback.processing import SeenIds as Old
-from chargeback.seen_ids import SeenIds as New
-kind, count = sys.argv[1], int(sys.argv[2])
+from chargeback.seen_ids import SeenIds
+count = int(sys.argv[1])
 def rss():  # the current RSS in KiB: ru_maxrss keeps the higher peak of the imports
     return int(next(line for line in open("/proc/self/status") if line.startswith("VmRSS")).split()[1])
 ids = [f"CB-{i:09d}" for i in range(count)]
 rss0 = rss()
-seen = (Old if kind == "old" else New)()
+seen = SeenIds()
 rss1 = rss()
 for value in ids:
     seen.add(value)
 rss2 = rss()
 del seen
 tracemalloc.start()
-seen = (Old if kind == "old" else New)()
+seen = SeenIds()
 fixed = tracemalloc.get_traced_memory()[0]
 for value in ids:
     seen.add(value)
@@ -67,10 +65,10 @@ def cpu_us_per_add(make: Callable[[], Callable[[str], bool]], ids: list[str], re
     return best * 1e6 / len(ids)
 
 
-def memory(kind: str, count: int) -> dict[str, float]:
+def memory(count: int) -> dict[str, float]:
     env_path = str(ROOT / "lambda_functions")
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, kind, str(count)],
+        [sys.executable, "-c", CHILD, str(count)],
         capture_output=True,
         text=True,
         check=True,
@@ -85,28 +83,23 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    makers: dict[str, Callable[[], Callable[[str], bool]]] = {
-        "old": lambda: OldSeenIds().add,
-        "new": lambda: SeenIds().add,
-    }
-    print("ids        order    old us/add  new us/add  speed-up")
+    print("ids        order    us/add")
     for count in (int(size) for size in args.sizes.split(",")):
         in_order = [f"CB-{i:09d}" for i in range(count)]
         shuffled = in_order[:]
         random.Random(count).shuffle(shuffled)
         for order, ids in (("in order", in_order), ("random", shuffled)):
             base = cpu_us_per_add(lambda: nothing, ids, args.repeats)
-            old, new = (cpu_us_per_add(makers[kind], ids, args.repeats) - base for kind in ("old", "new"))
-            print(f"{count:<10} {order:8} {old:10.2f}  {new:10.2f}  {old / new:7.1f}x")
+            cost = cpu_us_per_add(lambda: SeenIds().add, ids, args.repeats) - base
+            print(f"{count:<10} {order:8} {cost:6.2f}")
     print()
-    print("ids        kind  fixed MiB  bytes/id  peak bytes/id  RSS fixed MiB  RSS growth MiB")
+    print("ids        fixed MiB  bytes/id  peak bytes/id  RSS fixed MiB  RSS growth MiB")
     for count in (int(size) for size in args.sizes.split(",")):
-        for kind in ("old", "new"):
-            m = memory(kind, count)
-            print(
-                f"{count:<10} {kind:4} {m['fixed'] / 2**20:10.2f} {m['per_id']:9.2f} {m['peak_per_id']:14.2f}"
-                f" {m['rss_fixed_kib'] / 1024:14.2f} {m['rss_growth_kib'] / 1024:15.2f}"
-            )
+        m = memory(count)
+        print(
+            f"{count:<10} {m['fixed'] / 2**20:10.2f} {m['per_id']:9.2f} {m['peak_per_id']:14.2f}"
+            f" {m['rss_fixed_kib'] / 1024:14.2f} {m['rss_growth_kib'] / 1024:15.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from chargeback.masking import find_full_pans
 from chargeback.processing import (
     REJECTS_REPORT_NAME,
     ProcessingResult,
-    SeenIds,
     first_rejects,
     process_batch,
 )
@@ -185,14 +184,6 @@ def test_rejects_report_is_streamed_for_many_rejects(tmp_path: Path) -> None:
     report = json.loads(result.rejects_report.read_text())
     assert report["rejected"] == len(report["records"]) == 3000
     assert [entry["index"] for entry in first_rejects(result.rejects_report, 5)] == [0, 1, 2, 3, 4]
-
-
-def test_seen_ids_grow_and_remember_every_id() -> None:
-    seen = SeenIds(capacity=4)
-    assert all(seen.add(f"CB-{i}") for i in range(5000))
-    assert not any(seen.add(f"CB-{i}") for i in range(5000))
-    assert seen.add("CB-5000")
-    assert len(seen) == 5001
 
 
 FIELD_VALUES = st.one_of(

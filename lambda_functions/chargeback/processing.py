@@ -4,7 +4,8 @@
 bytes of section 3), and the rows are written to one local file per (batch part, network) under `workdir`:
 the csv_generator only puts the header in front. Rejections go to a rejects report file there too. Memory
 stays flat whatever the input size: one record at a time, at most one open file per network, and the
-chargeback ids seen so far kept as 8-byte digests (`SeenIds`).
+chargeback ids seen so far kept as 8-byte digests (`SeenIds`, deterministic: the same file always gets
+the same answers).
 
 The usual record takes the fast path (`usual_record_row`: straight to its row); any other goes through
 `validate_record`, which has the final word, then `render_row`. Both give the same bytes.
@@ -13,8 +14,6 @@ The usual record takes the fast path (`usual_record_row`: straight to its row); 
 from __future__ import annotations
 
 import json
-from array import array
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,6 +27,7 @@ from chargeback.masking import redact_pans
 from chargeback.models import BatchHeader
 from chargeback.networks import Network
 from chargeback.reader import Shape, read_batch
+from chargeback.seen_ids import SeenIds
 from chargeback.settings import RejectPolicy
 from chargeback.splitter import Splitter
 from chargeback.validation import (
@@ -42,51 +42,6 @@ REJECTS_REPORT_NAME: Final = "rejects.json"
 _REJECTS_LINES_NAME: Final = "rejects.records.jsonl"
 _NETWORK_ORDER: Final = {network.value: position for position, network in enumerate(Network)}
 _WRITE_BUFFER: Final = 256 * 1024
-
-
-_EMPTY_LOWS: Final = array("I")  # placeholder for a partition not used yet
-
-
-class SeenIds:
-    """A set of strings kept as 60-bit digests, 6 bytes an id, in 4096 sorted partitions.
-
-    The digest is Python's string hash (SipHash, with a key random to each process unless PYTHONHASHSEED
-    fixes it, so ids cannot be chosen to collide), cut to 60 bits: the top 12 choose the partition, the next
-    16 and the low 32 are kept in two parallel sorted arrays. A million ids take about 7 MB, growing in small
-    steps (one partition at a time), where a hash table of 64-bit digests doubles (8 MB -> 16 MB, both held
-    while it copies) and a Python set of the strings takes over 100 MB. An insert is a binary search and a
-    short move within one partition, both in C. Two different ids share a digest with probability about
-    n^2 / 2^61 (4e-7 for a million ids): such an id would be reported as a duplicate, never silently merged.
-    """
-
-    def __init__(self, capacity: int = 1024) -> None:  # capacity: kept for callers; memory follows use
-        self._highs: list[array[int] | None] = [None] * 4096  # bits 32-47 of the digest
-        self._lows: list[array[int]] = [_EMPTY_LOWS] * 4096  # bits 0-31
-        self._used = 0
-
-    def __len__(self) -> int:
-        return self._used
-
-    def add(self, value: str) -> bool:
-        """Add `value`; False when it was there already."""
-        digest = hash(value) & 0xFFFF_FFFF_FFFF_FFFF
-        index = digest >> 52
-        high = (digest >> 32) & 0xFFFF
-        low = digest & 0xFFFF_FFFF
-        highs = self._highs[index]
-        if highs is None:
-            highs = self._highs[index] = array("H")
-            self._lows[index] = array("I")
-        lows = self._lows[index]
-        start = bisect_left(highs, high)
-        end = bisect_right(highs, high, start)
-        position = bisect_left(lows, low, start, end) if start < end else start
-        if position < end and lows[position] == low:
-            return False
-        highs.insert(position, high)
-        lows.insert(position, low)
-        self._used += 1
-        return True
 
 
 @dataclass(frozen=True)

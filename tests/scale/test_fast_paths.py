@@ -17,7 +17,6 @@ from chargeback.csv_writer import _amount_cell, _RowRenderer, render_row
 from chargeback.currencies import format_amount
 from chargeback.fast_path import usual_record_row
 from chargeback.models import ChargebackRecord
-from chargeback.processing import SeenIds
 from chargeback.validation import validate_record
 
 CELL = st.text(alphabet=st.sampled_from(list("ab,\"\r\n =+-@\t'é東\x00\u2028")), max_size=5)
@@ -52,15 +51,6 @@ AMOUNT_TEXT = st.one_of(
 def test_amount_cell_is_format_amount(text: str, currency: str) -> None:
     amount = Decimal(text)
     assert outcome(_amount_cell, amount, currency) == outcome(format_amount, amount, currency)
-
-
-@given(st.lists(st.text(max_size=6) | st.integers(0, 300).map(str), max_size=400))
-def test_seen_ids_answers_like_a_set(values: list[str]) -> None:
-    seen, reference = SeenIds(), set()
-    for value in values:
-        assert seen.add(value) == (value not in reference)
-        reference.add(value)
-    assert len(seen) == len(reference)
 
 
 TODAY = date(2026, 11, 22)
