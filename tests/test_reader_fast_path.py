@@ -59,14 +59,17 @@ def describe(value: object) -> str:
     return " ".join(parts)
 
 
-DECODERS = ["stdlib"] + (["msgspec"] if reader_module._decode is not reader_module._stdlib_decode else [])
+DECODERS = ["stdlib"] + (
+    ["msgspec"] if reader_module._decode_array is not reader_module._stdlib_decode_array else []
+)
 
 
 @pytest.fixture(autouse=True, params=DECODERS)
 def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every test with each block decoder the fast path can have: msgspec where installed, else the stdlib."""
     if request.param == "stdlib":
-        monkeypatch.setattr(reader_module, "_decode", reader_module._stdlib_decode)
+        monkeypatch.setattr(reader_module, "_decode_array", reader_module._stdlib_decode_array)
+        monkeypatch.setattr(reader_module, "_decode_lines", reader_module._stdlib_decode_lines)
     return str(request.param)
 
 
@@ -189,6 +192,9 @@ BAD_RECORDS = [
     '{"a": "\\uD800\\uD800"}',
     '{"a": "x\\ud800"}',
     '{"\\ud800": 1}',
+    '{"a": "\\udc00", "a": 1}',
+    '{"a": ["\\ud800"], "a": 1}',
+    '{"a": "\\\\\\udc00"}',
     '{"a": "\x01"}',
     '{"a": "\t"}',
     '{"a": 01}',

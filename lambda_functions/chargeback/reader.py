@@ -14,14 +14,16 @@ record index) and never quotes the file's content: yajl's own messages carry a s
 could hold a card number), so only their first line, the kind of error, is kept, and only if it holds no
 digits.
 
-ijson costs about 11 µs a record, so the records are read by a fast path first (`_FastPath`): blocks of
-records are parsed in one call of the standard library's C JSON scanner (`parse_float=Decimal`), which gives
-the same values as ijson wherever the checks below let it go on. The fast path never decides anything
-about a file that ijson would decide differently: at the first thing it does not handle (a syntax error, a
-lone surrogate escape, NaN, a non-object JSON Lines value, a record larger than `MAX_BLOCK_SIZE`, the end of
-the records array) it hands the rest of the file to ijson, replayed so that ijson sees the very chunks it
-would have seen reading the file itself, in the same parser state; so records, header, errors and their
-positions are ijson's own. `FAST_PATH = False` (or `BatchReader(..., fast=False)`) reads with ijson alone.
+ijson costs about 11 µs a record, so the records are read by a fast path first (`_FastPath`): blocks of about
+`BLOCK_SIZE` bytes of records, cut after a '}' (a newline for JSON Lines), are parsed in one call of msgspec's
+decoder (`float_hook=Decimal`) where msgspec is installed, else of the standard library's C scanner
+(`parse_float=Decimal`, with checks); a block that parses whole was cut between two records, since a cut
+inside a string or a nested value cannot parse. The fast path never decides anything about a file that ijson
+would decide differently: at the first thing it does not take (a syntax error, a lone surrogate escape, NaN,
+a non-object JSON Lines value, a record larger than `MAX_BLOCK_SIZE`, the end of the records array) it hands
+the rest of the file to ijson, replayed so that ijson sees the very chunks it would have read from the file
+itself, in the same parser state; records, header, errors and their positions are ijson's own.
+`FAST_PATH = False` (or `BatchReader(..., fast=False)`) reads with ijson alone.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ CHUNK_SIZE: Final = 64 * 1024
 HEADER_WINDOW: Final = 64 * 1024
 # The fast path parses about this many bytes of records in one call; a record that does not fit makes the
 # block grow, up to MAX_BLOCK_SIZE, past which ijson reads the rest.
-BLOCK_SIZE: Final = 128 * 1024
+BLOCK_SIZE: Final = 64 * 1024
 MAX_BLOCK_SIZE: Final = 8 * 1024 * 1024
 FAST_PATH = True  # False: ijson alone (the reference the fast path is tested against)
 _UTF8_BOM: Final = b"\xef\xbb\xbf"
@@ -218,7 +220,8 @@ _WS_TEXT = re.compile(r"[ \t\r\n]*")
 _LINE_WS: Final = b" \t\r"
 # Two objects side by side on one line: a line holding more than one JSON Lines record.
 _OBJECTS_ON_ONE_LINE = re.compile(rb"\}[ \t\r]*,[ \t\r]*\{")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# An escape, in order (so that an escaped backslash is one), with its code where it is a surrogate.
+_ESCAPE = re.compile(r"\\(?:u([dD][89a-fA-F][0-9a-fA-F]{2})|u[0-9a-fA-F]{4}|.)")
 _SCAN_ERRORS = (
     ValueError,
     RecursionError,
@@ -236,62 +239,91 @@ def _parse(text: str) -> object:
     return value
 
 
-def _may_differ(raw: bytes | str, values: object) -> bool:
-    """Whether ijson could read `values` differently: a lone surrogate escape (yajl makes '?' of it, or joins
-    it with the next escape, where the standard library keeps it). `raw` is the JSON text of `values`.
+def _may_differ(text: str) -> bool:
+    """Whether ijson could read the JSON `text` differently from the standard library: a lone surrogate
+    escape (yajl makes '?' of a high one, joins it with whatever escape follows, and makes bytes that are
+    not UTF-8 of a low one), even one whose value a duplicate key then replaces.
     """
-    if isinstance(raw, bytes):
-        if b"\\" not in raw:  # a one-byte search: much faster than one for the escape itself
-            return False
-        raw = raw.decode("utf-8")
-    if "\\ud" not in raw and "\\uD" not in raw:
+    if "\\ud" not in text and "\\uD" not in text:
         return False
-    try:
-        return _has_surrogate(values)
-    except RecursionError:
-        return True
+    low_expected_at = -1  # where the escape after a high surrogate must be
+    for escape in _ESCAPE.finditer(text):
+        code = int(escape[1], 16) if escape[1] else None
+        if low_expected_at >= 0:
+            if escape.start() != low_expected_at or code is None or code < 0xDC00:
+                return True
+            low_expected_at = -1
+        elif code is not None:
+            if code >= 0xDC00:
+                return True
+            low_expected_at = escape.end()
+    return low_expected_at >= 0
 
 
-def _has_surrogate(value: object) -> bool:
-    if isinstance(value, str):
-        return _SURROGATE.search(value) is not None
-    if isinstance(value, dict):
-        return any(_has_surrogate(key) or _has_surrogate(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_surrogate(item) for item in value)
-    return False
-
-
-def _stdlib_decode(data: bytes) -> object:
-    """The JSON value in `data`, by the standard library's C scanner; ValueError where ijson could differ."""
-    value = _parse(data.decode("utf-8"))
-    if _may_differ(data, value):
+def _stdlib_decode_array(data: bytes | memoryview) -> object:
+    """The JSON value in `data` (a block wrapped in brackets) by the standard library's C scanner, or
+    ValueError where ijson could read it differently.
+    """
+    text = str(data, "utf-8")
+    if _may_differ(text):
         raise ValueError("a lone surrogate escape")
-    return value
+    return _parse(text)
 
 
-def _select_decoder() -> Callable[[bytes], object]:
-    """msgspec's decoder where it is installed: twice as fast as the standard library's, from bytes, and it
-    refuses on its own everything where the standard library needs the checks above (NaN, Infinity, lone
-    surrogate escapes, invalid UTF-8); big integers stay int and the text of other numbers goes to Decimal.
+def _stdlib_decode_lines(data: bytes | memoryview) -> list[object]:
+    """The JSON Lines records in `data`, whole lines, if it holds one object a line; else ValueError.
+
+    The lines are joined with commas into one array. When that parses to as many objects as there are lines,
+    and no line holds two objects side by side, each object is one whole line: every comma between two
+    objects is then one of those put in place of a newline.
+    """
+    raw = bytes(data)
+    if _OBJECTS_ON_ONE_LINE.search(raw):
+        raise ValueError("two objects on one line")
+    values = _stdlib_decode_array(b"[" + raw.replace(b"\n", b",") + b"]")
+    if not isinstance(values, list) or len(values) != raw.count(b"\n") + 1:
+        raise ValueError("not one value a line")
+    return values
+
+
+def _select_decoders() -> tuple[
+    Callable[[bytes | memoryview], object], Callable[[bytes | memoryview], list[object]]
+]:
+    """msgspec's, where it is installed: twice as fast as the standard library, straight from bytes, and it
+    refuses on its own everything where the standard library needs checks (NaN, Infinity, lone surrogate
+    escapes, invalid UTF-8); integers stay int however big, and the text of other numbers goes to Decimal.
+    Its JSON Lines are whitespace-separated values, as yajl's `multiple_values`.
     """
     try:
         import msgspec
     except ImportError:
-        return _stdlib_decode
-    return msgspec.json.Decoder(float_hook=Decimal).decode  # type: ignore[no-any-return, unused-ignore]
+        return _stdlib_decode_array, _stdlib_decode_lines
+    decoder = msgspec.json.Decoder(float_hook=Decimal)
+    return decoder.decode, decoder.decode_lines
 
 
-_decode = _select_decoder()  # raises ValueError (or RecursionError) for anything it does not take
+# Each raises ValueError (or RecursionError) for anything it does not take.
+_decode_array, _decode_lines = _select_decoders()
 
 
-def _parse_array_block(raw: bytes) -> list[object] | None:
-    """The array elements in `raw` (elements with their commas, starting and ending with one), or None."""
+def _parse_array_block(data: bytes | memoryview) -> list[object] | None:
+    """The elements of the array in `data` (a block wrapped in brackets), or None."""
     try:
-        values = _decode(b"[" + raw + b"]")
+        values = _decode_array(data)
     except (ValueError, RecursionError):
         return None
     return values if isinstance(values, list) else None
+
+
+def _parse_lines_block(data: bytes | memoryview) -> list[object] | None:
+    """The records of `data`, whole lines of JSON Lines (the last one without its newline), or None."""
+    try:
+        values = _decode_lines(data)
+    except (ValueError, RecursionError):
+        return None
+    if not all(type(value) is dict for value in values):
+        return None
+    return values
 
 
 def _parse_array_stepwise(raw: bytes) -> tuple[list[object], int]:
@@ -310,7 +342,7 @@ def _parse_array_stepwise(raw: bytes) -> tuple[list[object], int]:
             value, end = _SCAN(text, position)
         except _SCAN_ERRORS:
             break
-        if _may_differ(text[position:end], value):
+        if _may_differ(text[position:end]):
             break
         values.append(value)
         taken = end
@@ -319,28 +351,6 @@ def _parse_array_stepwise(raw: bytes) -> tuple[list[object], int]:
             break
         position = _WS_TEXT.match(text, position + 1).end()  # type: ignore[union-attr]
     return values, len(text[:taken].encode("utf-8"))
-
-
-def _parse_lines_block(raw: bytes) -> list[object] | None:
-    """The records of `raw`, whole lines of JSON Lines (the last one without its newline), or None.
-
-    The lines are joined with commas into one array. When that parses to as many objects as there are lines,
-    and no line holds two objects side by side, each object is one whole line: every comma between two
-    objects is then one of those put in place of a newline.
-    """
-    if _OBJECTS_ON_ONE_LINE.search(raw):
-        return None
-    try:
-        values = _decode(b"[" + raw.replace(b"\n", b",") + b"]")
-    except (ValueError, RecursionError):
-        return None
-    if (
-        not isinstance(values, list)
-        or len(values) != raw.count(b"\n") + 1
-        or not all(type(value) is dict for value in values)
-    ):
-        return None
-    return values
 
 
 def _parse_lines_stepwise(raw: bytes) -> tuple[list[object], int]:
@@ -364,7 +374,7 @@ def _parse_lines_stepwise(raw: bytes) -> tuple[list[object], int]:
             if (
                 _WS_TEXT.match(text, stop).end() != len(text)  # type: ignore[union-attr]
                 or type(value) is not dict
-                or _may_differ(text, value)
+                or _may_differ(text)
             ):
                 break
             values.append(value)
@@ -398,6 +408,7 @@ class _FastPath:
         self._eof = False
         self._buf = head  # the file's bytes from _buf_start to _end
         self._buf_start = start
+        self._scratch = bytearray()
         self._boundaries = [(start, 0)]  # (offset, records before it), before the file's first value
         self.pos = start + region  # after the last record handed out (or where the records start)
         self.count = 0
@@ -410,7 +421,7 @@ class _FastPath:
         """Make the buffer hold the file's bytes from `pos` to `pos + size`, or to its end."""
         if self._end >= pos + size or self._eof:
             return
-        parts = [self._buf[pos - self._buf_start :]]
+        parts: list[bytes | memoryview] = [memoryview(self._buf)[pos - self._buf_start :]]
         while self._end < pos + size:
             data = self._source.read_raw()
             if not data:
@@ -424,6 +435,17 @@ class _FastPath:
             parts.append(data)
         self._buf = b"".join(parts)
         self._buf_start = pos
+
+    def _wrap(self, start: int, stop: int) -> memoryview:
+        """`buffer[start:stop]` between brackets, copied once into a scratch buffer that is kept."""
+        size = stop - start + 2
+        if len(self._scratch) < size:
+            self._scratch = bytearray(2 * size)
+        scratch = self._scratch
+        scratch[0] = 0x5B  # '['
+        scratch[1 : size - 1] = memoryview(self._buf)[start:stop]
+        scratch[size - 1] = 0x5D  # ']'
+        return memoryview(scratch)[:size]
 
     def _array(self) -> Iterator[list[object]]:
         size = self._block_size
@@ -440,7 +462,7 @@ class _FastPath:
                 return
             window = min(len(buf), i + size)
             cut = buf.rfind(b"}", i, window) + 1
-            values = _parse_array_block(buf[i:cut]) if cut else None
+            values = _parse_array_block(self._wrap(i, cut)) if cut else None
             if values is not None:
                 taken = cut - i
             else:
@@ -470,7 +492,7 @@ class _FastPath:
                     continue
                 return
             stop = len(buf) if newline < 0 else newline
-            values = _parse_lines_block(buf[i:stop])
+            values = _parse_lines_block(memoryview(buf)[i:stop])
             if values is not None:
                 taken = stop - i + (newline >= 0)
             else:
