@@ -168,11 +168,14 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
     else:
         return None
     plain = _PLAIN_AMOUNT.fullmatch(amount)
+    if plain is None or units is None:
+        return None
+    fraction_digits = len(plain[1] or "")
+    if fraction_digits < units:  # '125.5' USD is 125.50, as validation's quantize gives it
+        amount += ("." if fraction_digits == 0 else "") + "0" * (units - fraction_digits)
     if (
         description is None
-        or units is None
-        or plain is None
-        or len(plain[1] or "") != units
+        or fraction_digits > units  # would need rounding, or trailing zeros dropped: the full path decides
         or not amount.strip("0.")  # zero
         or not (transaction_date <= chargeback_date <= today)
         or (transaction_date not in _VALID_DATES and not _is_date(transaction_date))

@@ -9,7 +9,7 @@ import random
 from datetime import date
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.generate_batch import make_record
@@ -98,6 +98,7 @@ def raw_records(draw: st.DrawFn) -> object:
     return raw | draw(EXTRAS)
 
 
+@settings(max_examples=1500, deadline=None)
 @given(raw_records())
 def test_usual_record_row_gives_what_validate_record_then_render_row_give(raw: object) -> None:
     fast = usual_record_row(raw, TODAY.isoformat())
