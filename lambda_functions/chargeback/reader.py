@@ -16,8 +16,8 @@ digits.
 
 ijson costs about 11 µs a record, so the records are read by a fast path first (`_FastPath`): blocks of about
 `BLOCK_SIZE` bytes of records, cut after a '}' (a newline for JSON Lines), are parsed in one call of msgspec's
-decoder (`float_hook=Decimal`) where msgspec is installed, else of the standard library's C scanner
-(`parse_float=Decimal`, with checks); a block that parses whole was cut between two records, since a cut
+decoder (`float_hook=Decimal`; a declared dependency), or, should it be missing, of the standard library's
+C scanner (`parse_float=Decimal`, with checks); a block that parses whole was cut between two records, since a cut
 inside a string or a nested value cannot parse. The fast path never decides anything about a file that ijson
 would decide differently: at the first thing it does not take (a syntax error, a lone surrogate escape, NaN,
 a non-object JSON Lines value, a record larger than `MAX_BLOCK_SIZE`, the end of the records array) it hands
