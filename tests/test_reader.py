@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +18,7 @@ from chargeback.masking import find_full_pans
 from chargeback.reader import BatchReader, Shape, read_batch
 
 PAN = "4111111111111111"
+LAMBDA_FUNCTIONS = Path(__file__).resolve().parents[1] / "lambda_functions"
 
 
 def read_all(data: bytes, name: str = "batch.json") -> tuple[list, BatchReader]:
@@ -216,3 +221,53 @@ def test_arbitrary_json_cut_anywhere_never_echoes_a_pan(value: object, cut: int,
         read_all(data, name)
     except InvalidBatchFile as error:
         assert find_full_pans(str(error)) == []
+
+
+class ShortReads(io.BytesIO):
+    """A stream that returns at most `limit` bytes a read, as a network stream may."""
+
+    def __init__(self, data: bytes, limit: int) -> None:
+        super().__init__(data)
+        self.limit = limit
+
+    def read(self, size: int | None = -1) -> bytes:
+        return super().read(self.limit if size is None or size < 0 else min(size, self.limit))
+
+
+HUGE_NUMBER_FILES = [
+    pytest.param(as_array, "b.json", id="array"),
+    pytest.param(as_object, "b.json", id="object"),
+    pytest.param(as_json_lines, "b.jsonl", id="json-lines"),
+]
+
+
+@pytest.mark.parametrize(("build", "name"), HUGE_NUMBER_FILES)
+def test_a_number_of_thousands_of_digits_is_refused_by_name_without_crashing_the_process(build, name) -> None:
+    # ijson's C backend crashes the interpreter on integers past Python's 4,300-digit limit: run the read in
+    # a child process so that a regression fails this test instead of killing the test run.
+    data = build([record(amount="AMOUNT")]).replace(b'"AMOUNT"', b"7" * 5000)
+    script = (
+        "import io, sys; from chargeback.reader import read_batch; from chargeback.errors import InvalidBatchFile\n"
+        "try:\n    list(read_batch(io.BytesIO(sys.stdin.buffer.read()), sys.argv[1]))\n"
+        "except InvalidBatchFile as error:\n    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, name], input=data, capture_output=True, check=False,
+        env={"PYTHONPATH": str(LAMBDA_FUNCTIONS), "PATH": os.environ.get("PATH", "")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    message = done.stdout.decode()
+    assert name in message and "4000 or more digits" in message
+    assert f"at byte {data.index(b'7' * 5000)};" in message
+
+
+@pytest.mark.parametrize("limit", [1, 999, 4096])
+def test_a_digit_run_across_reads_is_found_where_it_starts(limit: int) -> None:
+    data = as_array([record(merchant_name="x" + "1" * 4000)])
+    with pytest.raises(InvalidBatchFile, match=f"at byte {data.index(b'1' * 4000)};"):
+        list(read_batch(ShortReads(data, limit), "b.json"))
+
+
+def test_a_digit_run_just_under_the_limit_is_read() -> None:
+    (rows, _) = read_all(as_array([record(merchant_name="1" * 3999)]))
+    assert rows[0][1]["merchant_name"] == "1" * 3999

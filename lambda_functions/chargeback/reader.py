@@ -38,7 +38,7 @@ from decimal import Decimal
 from enum import StrEnum
 from itertools import islice
 from json.scanner import make_scanner
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, cast
 
 import ijson
 
@@ -68,6 +68,44 @@ class Shape(StrEnum):
     OBJECT = "object"
     ARRAY = "array"
     JSON_LINES = "json_lines"
+
+
+# A run of digits this long is refused wherever it is: no chargeback field holds one, and ijson's C backend
+# crashes the process (not an exception) on an integer literal past Python's int conversion limit (4,300).
+MAX_DIGIT_RUN: Final = 4000
+_DIGITS: Final = b"0123456789"
+_LONG_DIGIT_RUN: Final = re.compile(rb"[0-9]{%d}" % MAX_DIGIT_RUN)
+
+
+class _DigitRunGuard:
+    """The stream, read through: raises InvalidBatchFile at the first run of `MAX_DIGIT_RUN` digits.
+
+    Every byte of the file passes here once, whichever parser reads it; a run across two reads is counted.
+    """
+
+    def __init__(self, stream: BinaryIO, file_name: str) -> None:
+        self._stream = stream
+        self._file_name = file_name
+        self._offset = 0
+        self._trailing_digits = 0  # at the end of what was read so far
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        leading = len(data) - len(data.lstrip(_DIGITS))
+        start: int | None = None
+        if self._trailing_digits + leading >= MAX_DIGIT_RUN:  # a run across this read and the last
+            start = self._offset - self._trailing_digits
+        elif (found := _LONG_DIGIT_RUN.search(data)) is not None:
+            start = self._offset + found.start()
+        if start is not None:
+            raise InvalidBatchFile(
+                f"{self._file_name}: a run of {MAX_DIGIT_RUN} or more digits at byte {start}; no field holds"
+                " such a number, and it cannot be parsed safely"
+            )
+        trailing = len(data) - len(data.rstrip(_DIGITS))
+        self._trailing_digits = self._trailing_digits + trailing if trailing == len(data) else trailing
+        self._offset += len(data)
+        return data
 
 
 class _Source:
@@ -570,7 +608,9 @@ class BatchReader:
     ) -> None:
         """`fast`: whether to use the fast path (default `FAST_PATH`); the sizes are for tests."""
         self.file_name = redact_pans(file_name)  # it goes into messages; a key could hold a card number
-        self._source = _Source(stream, header_window, chunk_size)
+        self._source = _Source(
+            cast(BinaryIO, _DigitRunGuard(stream, self.file_name)), header_window, chunk_size
+        )
         self._fast = FAST_PATH if fast is None else fast
         self._block_size = block_size
         self._max_block_size = max_block_size
