@@ -74,7 +74,10 @@ class Shape(StrEnum):
 # crashes the process (not an exception) on an integer literal past Python's int conversion limit (4,300).
 MAX_DIGIT_RUN: Final = 4000
 _DIGITS: Final = b"0123456789"
-_LONG_DIGIT_RUN: Final = re.compile(rb"[0-9]{%d}" % MAX_DIGIT_RUN)
+# Digits folded to '0' and the rest to '.', then one substring search: linear, where a regex of 4000 digits
+# costs a scan at every digit (12 us a record on the benchmark).
+_FOLD_DIGITS: Final = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x2E for byte in range(256))
+_LONG_DIGIT_RUN: Final = b"0" * MAX_DIGIT_RUN
 
 
 class _DigitRunGuard:
@@ -95,8 +98,8 @@ class _DigitRunGuard:
         start: int | None = None
         if self._trailing_digits + leading >= MAX_DIGIT_RUN:  # a run across this read and the last
             start = self._offset - self._trailing_digits
-        elif (found := _LONG_DIGIT_RUN.search(data)) is not None:
-            start = self._offset + found.start()
+        elif (found := data.translate(_FOLD_DIGITS).find(_LONG_DIGIT_RUN)) >= 0:
+            start = self._offset + found
         if start is not None:
             raise InvalidBatchFile(
                 f"{self._file_name}: a run of {MAX_DIGIT_RUN} or more digits at byte {start}; no field holds"
