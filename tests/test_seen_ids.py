@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chargeback.seen_ids import SeenIds, digest
+from chargeback.seen_ids import SeenIds, _holds, digest
 
 ROOT = Path(__file__).resolve().parent.parent
 ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
@@ -84,9 +85,9 @@ def test_two_hundred_thousand_ids() -> None:
     assert all(seen.add(f"CB-{i:09d}") for i in range(count, count + 1_000))
     assert len(seen) == count + 1_000
     # The digests behave: no full collision, and the partitions are even (about 49 ids each).
-    sizes = [len(partition) for partition in seen._partitions]
+    sizes = [len(partition) for partition in seen._lows]
     assert max(sizes) < 3 * (count + 1_000) / len(sizes)
-    assert seen.memory_bytes() < 12 * (count + 1_000)  # 8-byte digests, headroom, 4096 array headers
+    assert seen.memory_bytes() < 10 * (count + 1_000)  # 6 bytes a digest, headroom, 8192 array headers
 
 
 def test_small_filter_large_n() -> None:
@@ -99,7 +100,7 @@ def test_small_filter_large_n() -> None:
 
 CHILD = """
 import json, sys
-from chargeback.seen_ids import SeenIds, digest
+from chargeback.seen_ids import SeenIds, _holds, digest
 values = json.loads(sys.argv[1])
 seen = SeenIds(filter_bytes=64)
 print(json.dumps({"digests": [digest(v) for v in values], "answers": [seen.add(v) for v in values],
@@ -135,3 +136,13 @@ def test_pinned_digests() -> None:
         262016421630814685,
         -4960922239508556252,
     ]
+
+
+def test_the_exact_test_matches_whole_aligned_low_words_and_their_high_word() -> None:
+    lows = array("I", [0x0201_0000, 0x0000_0003, 7])
+    highs = array("H", [1, 2, 9])
+    assert _holds(lows, highs, 0x0000_0003, 2) and _holds(lows, highs, 7, 9)
+    assert not _holds(lows, highs, 7, 1)  # the low word is there, with another high word
+    # 01 02 03 00 appears in the bytes across the first two words (little endian), not as a word
+    pattern = int.from_bytes(bytes([1, 2, 3, 0]), sys.byteorder)
+    assert not _holds(lows, highs, pattern, 1) and not _holds(lows, highs, pattern, 2)

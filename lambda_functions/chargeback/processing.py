@@ -4,7 +4,7 @@
 bytes of section 3), and the rows are written to one local file per (batch part, network) under `workdir`:
 the csv_generator only puts the header in front. Rejections go to a rejects report file there too. Memory
 stays flat whatever the input size: one record at a time, at most one open file per network, and the
-chargeback ids seen so far kept as 8-byte digests (`SeenIds`, deterministic: the same file always gets
+chargeback ids seen so far kept as 6-byte digests (`SeenIds`, deterministic: the same file always gets
 the same answers).
 
 The usual record takes the fast path (`usual_record_row`: straight to its row); any other goes through

@@ -1,6 +1,6 @@
 """The chargeback ids seen so far in a batch file, in flat, small memory, with deterministic answers.
 
-`SeenIds` keeps a 64-bit digest of each id, never the id itself:
+`SeenIds` keeps a 60-bit digest of each id, never the id itself:
 
 - The digest is CPython's tuple hash of the id's UTF-8 bytes, `hash(tuple(value.encode()))`: xxHash64's
   round (multiply, rotate, multiply) over one lane a byte, then the length. Unlike `hash(str)` it takes
@@ -9,20 +9,20 @@
   algorithm on every 64-bit CPython since 3.8. It costs 0.3 us, a third of `hashlib.blake2b`. Each step
   is a bijection of the 64-bit state for a given byte, so ids that differ only in their last byte never
   share a digest, and two ids share one only when their states meet at their last differing byte: about
-  2^-64 for ids not built against this (unkeyed) hash. A set of n ids then holds a colliding pair with
-  probability about n^2 / 2^65: 2.7e-8 for a million ids, 2.7e-6 for ten million.
+  2^-64 for ids not built against this (unkeyed) hash. 60 of its bits are kept (below), so a set of n
+  ids holds a colliding pair with probability about n^2 / 2^61: 4.3e-7 for a million ids.
 - A fixed bitmap filter (`filter_bytes`, 4 MiB = 2^25 bits by default, allocated at construction) has one
   bit set per digest. A clear bit proves the id new: the common case, one byte read and one written.
   A set bit (a repeat, or a false positive: about n / 2^25 of new ids, 3% at a million) leads to the exact
   test below, so the filter never causes a false "duplicate", it only decides when to look.
-- The exact store: every digest appended to one of 4096 append-only `array("q")` partitions (chosen by its
-  top 12 bits), 8 bytes an id plus the arrays' 1/16 growth headroom: about 8.5 bytes an id at a million
-  ids, growing in small steps, one partition at a time. The exact test searches the partition's bytes
-  for the digest's 8 bytes (bytes.find, in C).
+- The exact store: one of 4096 partitions, chosen by the digest's top 12 bits, keeps bits 0-31 in an
+  append-only `array("I")` and bits 32-47 in an `array("H")`: 6 bytes an id plus the arrays' 1/16
+  growth headroom, growing in small steps, one partition at a time. (Whole 8-byte digests took 2 MiB more
+  at a million ids, which broke the data_processor's flat-memory goal.) The exact test searches the
+  partition's low words (bytes.find, in C) and compares the high word at each match.
 
-So an id is reported as a duplicate only when an earlier id has the same full 64-bit digest: never
-because of the filter. benchmarks/seen_ids.py measures the speed and memory against the sorted
-partitions this replaces.
+So an id is reported as a duplicate only when an earlier id has the same 60-bit digest: never because of
+the filter. benchmarks/seen_ids.py measures its speed and memory.
 """
 
 from __future__ import annotations
@@ -40,47 +40,52 @@ DEFAULT_FILTER_BYTES: Final = 1 << 22  # 4 MiB, 2^25 bits
 
 
 def digest(value: str) -> int:
-    """The 64-bit digest (signed) of `value` that `SeenIds` keeps: the same in every process."""
+    """The 64-bit digest (signed) of `value`, of which `SeenIds` keeps 60 bits: the same in every process."""
     return hash(tuple(value.encode()))
 
 
-def _holds(partition: array[int], key: int) -> bool:
-    """Whether `partition` holds `key`: a byte search, in C, that counts only 8-byte-aligned matches."""
-    pattern = key.to_bytes(8, _BYTEORDER, signed=True)
-    data = partition.tobytes()
+def _holds(lows: array[int], highs: array[int], low: int, high: int) -> bool:
+    """Whether the partition holds (low, high): a byte search of `lows`, in C, counting only 4-byte-aligned
+    matches, each then checked against `highs` at the same index.
+    """
+    pattern = low.to_bytes(4, _BYTEORDER)
+    data = lows.tobytes()
     position = data.find(pattern)
     while position >= 0:
-        if not position & 7:
+        if not position & 3 and highs[position >> 2] == high:
             return True
         position = data.find(pattern, position + 1)
     return False
 
 
 class SeenIds:
-    """A set of strings kept as 64-bit digests: `add` returns False for one added before.
+    """A set of strings kept as 60-bit digests: `add` returns False for one added before.
 
     See the module's documentation: a fixed `filter_bytes` bitmap (4 MiB by default; a power of two, at
-    least 1) plus about 8.5 bytes an id; a false "duplicate" only on a full 64-bit digest collision,
-    probability about n^2 / 2^65 for n ids (2.7e-8 at a million).
+    least 1) plus about 6.4 bytes an id; a false "duplicate" only on a 60-bit digest collision,
+    probability about n^2 / 2^61 for n ids (4.3e-7 at a million).
     """
 
-    __slots__ = ("_filter", "_mask", "_partitions")
+    __slots__ = ("_filter", "_highs", "_lows", "_mask")
 
     def __init__(self, filter_bytes: int = DEFAULT_FILTER_BYTES) -> None:
         if filter_bytes < 1 or filter_bytes & (filter_bytes - 1):
             raise ValueError(f"filter_bytes must be a power of two, got {filter_bytes}")
         self._filter = bytearray(filter_bytes)
         self._mask = filter_bytes - 1
-        self._partitions = [array("q") for _ in range(1 << (64 - _PARTITION_SHIFT))]
+        partitions = 1 << (64 - _PARTITION_SHIFT)
+        self._lows = [array("I") for _ in range(partitions)]  # bits 0-31 of each digest
+        self._highs = [array("H") for _ in range(partitions)]  # bits 32-47
 
     def __len__(self) -> int:
-        return sum(map(len, self._partitions))
+        return sum(map(len, self._lows))
 
     def __contains__(self, value: object) -> bool:
         if not isinstance(value, str):
             return False
         key = digest(value)
-        return _holds(self._partitions[key >> _PARTITION_SHIFT], key)
+        index = key >> _PARTITION_SHIFT
+        return _holds(self._lows[index], self._highs[index], key & 0xFFFF_FFFF, (key >> 32) & 0xFFFF)
 
     def add(self, value: str) -> bool:
         """Add `value`; False when it was there already."""
@@ -89,15 +94,20 @@ class SeenIds:
         index = key & self._mask
         byte = bitmap[index]
         bit = _BITS[key >> 61]
-        partition = self._partitions[key >> _PARTITION_SHIFT]
+        partition = key >> _PARTITION_SHIFT
+        lows = self._lows[partition]
+        highs = self._highs[partition]
+        low = key & 0xFFFF_FFFF
+        high = (key >> 32) & 0xFFFF
         if byte & bit:
-            if _holds(partition, key):
+            if _holds(lows, highs, low, high):
                 return False
         else:
             bitmap[index] = byte | bit
-        partition.append(key)
+        lows.append(low)
+        highs.append(high)
         return True
 
     def memory_bytes(self) -> int:
         """The bytes the digests' arrays hold now (items plus growth headroom), without the fixed filter."""
-        return sum(map(sys.getsizeof, self._partitions))
+        return sum(map(sys.getsizeof, self._lows)) + sum(map(sys.getsizeof, self._highs))
