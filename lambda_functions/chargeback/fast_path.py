@@ -69,6 +69,33 @@ def _luhn_valid(digits: str) -> bool:
     return (sum(summed.encode("ascii")) - 48 * len(summed)) % 10 == 0
 
 
+_Combination = tuple[str, str, int, str, int]  # network, description cell, its commas, stage, minor units
+_COMBINATIONS: dict[tuple[object, str, object, str], _Combination | None] = {}
+_COMBINATIONS_MAX: Final = 4096
+
+
+def _combination(
+    network_name: object, reason_code: str, stage_value: object, currency: str
+) -> _Combination | None:
+    """What a record's network, reason code, stage and currency stand for, or None when the fast path
+    does not take them (then the full validation decides). Remembered, up to a bound.
+    """
+    network = _network(network_name)
+    if stage_value is None or stage_value == "":
+        stage: str | None = "first_chargeback"
+    else:
+        stage = _STAGE_VALUES.get(stage_value) if type(stage_value) is str else None
+    description = None if network is None else _DESCRIPTION_CELLS[network].get(reason_code)
+    units = _MINOR_UNITS.get(currency)
+    known = None
+    if network is not None and stage is not None and description is not None and units is not None:
+        known = (network, description[0], description[1], stage, units)
+    if len(_COMBINATIONS) >= _COMBINATIONS_MAX:
+        _COMBINATIONS.clear()
+    _COMBINATIONS[network_name, reason_code, stage_value, currency] = known
+    return known
+
+
 def _quoted(text: str) -> str:
     if "," in text or '"' in text or "\r" in text or "\n" in text:
         return '"' + text.replace('"', '""') + '"'
@@ -146,19 +173,15 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
      transaction_date, chargeback_date, currency, reason_code, due) = match.groups()  # fmt: skip
 
     get = raw.get
-    network_name = get("network")
-    network = _NETWORK_NAMES.get(network_name) if type(network_name) is str else None
-    if network is None:
-        network = _network(network_name)
-    stage_value = get("stage")
-    if stage_value is None or stage_value == "":
-        stage: str | None = "first_chargeback"
-    else:
-        stage = _STAGE_VALUES.get(stage_value) if type(stage_value) is str else None
-    if network is None or stage is None:
+    try:  # network, reason code, stage and currency: a few hundred combinations a file, each worked out once
+        known = _COMBINATIONS[get("network"), reason_code, get("stage"), currency]
+    except KeyError:
+        known = _combination(get("network"), reason_code, get("stage"), currency)
+    except TypeError:  # an unhashable network or stage (a list, an object)
         return None
-    description = _DESCRIPTION_CELLS[network].get(reason_code)
-    units = _MINOR_UNITS.get(currency)
+    if known is None:
+        return None
+    network, description_cell, description_commas, stage, units = known
     amount_value = get("amount")
     amount_type = type(amount_value)
     if amount_type is str:
@@ -168,14 +191,13 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
     else:
         return None
     plain = _PLAIN_AMOUNT.fullmatch(amount)
-    if plain is None or units is None:
+    if plain is None:
         return None
     fraction_digits = len(plain[1] or "")
     if fraction_digits < units:  # '125.5' USD is 125.50, as validation's quantize gives it
         amount += ("." if fraction_digits == 0 else "") + "0" * (units - fraction_digits)
     if (
-        description is None
-        or fraction_digits > units  # would need rounding, or trailing zeros dropped: the full path decides
+        fraction_digits > units  # would need rounding, or trailing zeros dropped: the full path decides
         or not amount.strip("0.")  # zero
         or not (transaction_date <= chargeback_date <= today)
         or (transaction_date not in _VALID_DATES and not _is_date(transaction_date))
@@ -189,7 +211,6 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
         card = full_pan[:6] + "*" * (len(full_pan) - 10) + full_pan[-4:]
     else:
         return None
-    description_cell, description_commas = description
     line = ",".join(
         (
             chargeback_id, network, case_number, arn, card, merchant_id, merchant_name, transaction_id,
