@@ -257,17 +257,48 @@ def test_a_number_of_thousands_of_digits_is_refused_by_name_without_crashing_the
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode()
     message = done.stdout.decode()
-    assert name in message and "4000 or more digits" in message
+    assert name in message and "an integer of 4000 or more digits" in message
     assert f"at byte {data.index(b'7' * 5000)};" in message
 
 
-@pytest.mark.parametrize("limit", [1, 999, 4096])
-def test_a_digit_run_across_reads_is_found_where_it_starts(limit: int) -> None:
-    data = as_array([record(merchant_name="x" + "1" * 4000)])
-    with pytest.raises(InvalidBatchFile, match=f"at byte {data.index(b'1' * 4000)};"):
+@pytest.mark.parametrize("limit", [1, 2, 3, 999, 4096, 10**6])
+@pytest.mark.parametrize(
+    ("amount", "refused"),
+    [
+        (b"1" * 4000, True),
+        (b"-" + b"1" * 4000, True),
+        (b"1" * 3999, False),  # an integer of 3,999 digits: read, then rejected by validation
+        (b'"' + b"1" * 5000 + b'"', False),  # a string
+        (b"1." + b"0" * 5000, False),  # a fraction
+        (b"0." + b"1" * 5000, False),
+        (b"1" * 5000 + b".5", False),
+    ],
+)
+def test_only_an_integer_literal_of_thousands_of_digits_is_refused_wherever_reads_split_it(
+    limit: int, amount: bytes, refused: bool
+) -> None:
+    data = as_array([record(amount="AMOUNT"), record(chargeback_id="CB-2")]).replace(b'"AMOUNT"', amount)
+    reader = read_batch(ShortReads(data, limit), "b.json")
+    if refused:
+        start = data.index(b"1" * 3999) - amount.startswith(b"-")
+        with pytest.raises(InvalidBatchFile, match=f"at byte {start + amount.startswith(b'-')};"):
+            list(reader)
+    else:
+        assert len(list(reader)) == 2
+
+
+@pytest.mark.parametrize("limit", [1, 7, 4096])
+def test_an_integer_of_thousands_of_digits_at_the_very_end_is_refused(limit: int) -> None:
+    data = b"[" + b"1" * 4000
+    with pytest.raises(InvalidBatchFile, match="at byte 1;"):
         list(read_batch(ShortReads(data, limit), "b.json"))
 
 
-def test_a_digit_run_just_under_the_limit_is_read() -> None:
-    (rows, _) = read_all(as_array([record(merchant_name="1" * 3999)]))
-    assert rows[0][1]["merchant_name"] == "1" * 3999
+@pytest.mark.parametrize("exponent", [b"1e9999999999999999999", b"1E-" + b"1" * 4000, b"2e+" + b"9" * 30])
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_number_past_decimals_range_refuses_the_file_by_name(exponent: bytes, fast: bool) -> None:
+    data = as_array([record(chargeback_id="CB-1"), record(amount="AMOUNT")]).replace(b'"AMOUNT"', exponent)
+    with pytest.raises(
+        InvalidBatchFile, match=r"b\.json: a number out of range near byte \d+.*after 1 record"
+    ):
+        list(read_batch(io.BytesIO(data), "b.json", fast=fast))

@@ -408,3 +408,17 @@ def test_numbers_stay_exact() -> None:
     reader = BatchReader(io.BytesIO(data), "b.json")
     list(reader)
     assert reader.shape is Shape.ARRAY
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"batch_id": "B", "chargebacks": [-6572956375073799241223040975468.\x002278881232], "source": "S"}',
+        b'[12.x, {"a": 1}]',
+        b"[12e, 1]",
+        b"[truex, 1]",
+    ],
+)
+def test_a_value_that_runs_on_past_the_stdlib_scanner_is_left_to_ijson(data: bytes) -> None:
+    # Found by test_random_documents: the scanner stopped at '468' where yajl reads '468.' as one token.
+    assert_same(data)

@@ -70,43 +70,84 @@ class Shape(StrEnum):
     JSON_LINES = "json_lines"
 
 
-# A run of digits this long is refused wherever it is: no chargeback field holds one, and ijson's C backend
-# crashes the process (not an exception) on an integer literal past Python's int conversion limit (4,300).
-MAX_DIGIT_RUN: Final = 4000
-_DIGITS: Final = b"0123456789"
-# Digits folded to '0' and the rest to '.', then one substring search: linear, where a regex of 4000 digits
+# An integer literal this long is refused: no chargeback field holds one, and ijson's C backend crashes the
+# process (not an exception) on an integer past Python's int conversion limit (4,300 digits). Digit runs in
+# strings, fractions and exponents are left to the parsers and to validation.
+MAX_INTEGER_DIGITS: Final = 4000
+# Digits folded to '0' and the rest to '.', then a substring search: linear, where a regex of 4000 digits
 # costs a scan at every digit (12 us a record on the benchmark).
 _FOLD_DIGITS: Final = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x2E for byte in range(256))
-_LONG_DIGIT_RUN: Final = b"0" * MAX_DIGIT_RUN
+_LONG_RUN: Final = b"0" * MAX_INTEGER_DIGITS
 
 
-class _DigitRunGuard:
-    """The stream, read through: raises InvalidBatchFile at the first run of `MAX_DIGIT_RUN` digits.
+def _leading_digits(data: bytes) -> int:
+    return len(data) - len(data.lstrip(b"0123456789"))
 
-    Every byte of the file passes here once, whichever parser reads it; a run across two reads is counted.
+
+def _trailing_digits(data: bytes) -> int:
+    return len(data) - len(data.rstrip(b"0123456789"))
+
+
+def _is_integer_literal(before: bytes, after: bytes) -> bool:
+    """Whether a digit run between `before` (up to two bytes) and `after` (one byte, or none at the end)
+    can be a JSON integer: not in a string ('"' next to it), not a fraction or an exponent.
+    """
+    last = before[-1:]
+    if last in (b".", b'"', b"e", b"E", b"+") or (last == b"-" and before[-2:-1] in (b"e", b"E")):
+        return False
+    return after not in (b".", b"e", b"E", b'"')
+
+
+class _IntegerGuard:
+    """The stream, read through: raises InvalidBatchFile at an integer literal of `MAX_INTEGER_DIGITS` digits
+    or more, before any parser has it whole. Every byte of the file passes here once, whichever parser reads
+    it; a run across reads is followed (its length and the two bytes before it are kept, not its bytes).
     """
 
     def __init__(self, stream: BinaryIO, file_name: str) -> None:
         self._stream = stream
         self._file_name = file_name
-        self._offset = 0
-        self._trailing_digits = 0  # at the end of what was read so far
+        self._offset = 0  # bytes read so far
+        self._run = 0  # digits at the end of what was read so far
+        self._before_run = b""  # the (up to) two bytes before that run
+        self._last = b""  # the last two bytes read
+
+    def _refuse(self, start: int) -> InvalidBatchFile:
+        return InvalidBatchFile(
+            f"{self._file_name}: an integer of {MAX_INTEGER_DIGITS} or more digits at byte {start}; no field"
+            " holds such a number, and it cannot be parsed safely"
+        )
 
     def read(self, size: int = -1) -> bytes:
         data = self._stream.read(size)
-        leading = len(data) - len(data.lstrip(_DIGITS))
-        start: int | None = None
-        if self._trailing_digits + leading >= MAX_DIGIT_RUN:  # a run across this read and the last
-            start = self._offset - self._trailing_digits
-        elif (found := data.translate(_FOLD_DIGITS).find(_LONG_DIGIT_RUN)) >= 0:
-            start = self._offset + found
-        if start is not None:
-            raise InvalidBatchFile(
-                f"{self._file_name}: a run of {MAX_DIGIT_RUN} or more digits at byte {start}; no field holds"
-                " such a number, and it cannot be parsed safely"
-            )
-        trailing = len(data) - len(data.rstrip(_DIGITS))
-        self._trailing_digits = self._trailing_digits + trailing if trailing == len(data) else trailing
+        leading = _leading_digits(data)
+        # The run carried from the last read, when it ends in this one.
+        if (
+            self._run
+            and leading < len(data)
+            and self._run + leading >= MAX_INTEGER_DIGITS
+            and _is_integer_literal(self._before_run, data[leading : leading + 1])
+        ):
+            raise self._refuse(self._offset - self._run)
+        folded = data.translate(_FOLD_DIGITS)
+        position = folded.find(_LONG_RUN, leading if self._run else 0)
+        while position >= 0:
+            end = position + _leading_digits(data[position:])
+            if end == len(data):
+                break  # it reaches the end of this read: decided with the next one
+            before = (self._last + data[:position])[-2:] if position < 2 else data[position - 2 : position]
+            if _is_integer_literal(before, data[end : end + 1]):
+                raise self._refuse(self._offset + position)
+            position = folded.find(_LONG_RUN, end)
+        trailing = _trailing_digits(data)
+        if data and trailing == len(data):
+            self._run += trailing
+        elif data:
+            self._before_run = (self._last + data[: len(data) - trailing])[-2:]
+            self._run = trailing
+        elif self._run >= MAX_INTEGER_DIGITS and _is_integer_literal(self._before_run, b""):
+            raise self._refuse(self._offset - self._run)  # the end of the file ends the run
+        self._last = (self._last + data)[-2:]
         self._offset += len(data)
         return data
 
@@ -267,6 +308,7 @@ _SCAN_ERRORS = (
     ValueError,
     RecursionError,
     StopIteration,
+    ArithmeticError,  # decimal.InvalidOperation: an exponent past Decimal's range
 )  # JSONDecodeError, UnicodeDecodeError are ValueErrors
 
 
@@ -351,7 +393,7 @@ def _parse_array_block(data: bytes | memoryview) -> list[object] | None:
     """The elements of the array in `data` (a block wrapped in brackets), or None."""
     try:
         values = _decode_array(data)
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError, ArithmeticError):  # ArithmeticError: Decimal's exponent range
         return None
     return values if isinstance(values, list) else None
 
@@ -360,7 +402,7 @@ def _parse_lines_block(data: bytes | memoryview) -> list[object] | None:
     """The records of `data`, whole lines of JSON Lines (the last one without its newline), or None."""
     try:
         values = _decode_lines(data)
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError, ArithmeticError):
         return None
     if not all(type(value) is dict for value in values):
         return None
@@ -385,10 +427,13 @@ def _parse_array_stepwise(raw: bytes) -> tuple[list[object], int]:
             break
         if _may_differ(text[position:end]):
             break
+        position = _WS_TEXT.match(text, end).end()  # type: ignore[union-attr]
+        following = text[position : position + 1]
+        if type(value) is not dict and following not in (",", "]"):
+            break  # a number may run on ('12.' or '12' cut by the block), where yajl reads the whole token
         values.append(value)
         taken = end
-        position = _WS_TEXT.match(text, end).end()  # type: ignore[union-attr]
-        if text[position : position + 1] != ",":
+        if following != ",":
             break
         position = _WS_TEXT.match(text, position + 1).end()  # type: ignore[union-attr]
     return values, len(text[:taken].encode("utf-8"))
@@ -612,7 +657,7 @@ class BatchReader:
         """`fast`: whether to use the fast path (default `FAST_PATH`); the sizes are for tests."""
         self.file_name = redact_pans(file_name)  # it goes into messages; a key could hold a card number
         self._source = _Source(
-            cast(BinaryIO, _DigitRunGuard(stream, self.file_name)), header_window, chunk_size
+            cast(BinaryIO, _IntegerGuard(stream, self.file_name)), header_window, chunk_size
         )
         self._fast = FAST_PATH if fast is None else fast
         self._block_size = block_size
@@ -666,6 +711,11 @@ class BatchReader:
             offset = _error_offset(self._source, message)
             raise InvalidBatchFile(
                 f"{self.file_name}: {_error_kind(message)} at {self._source.position(offset)},"
+                f" after {self.records} record(s)"
+            ) from None
+        except ArithmeticError:  # decimal.InvalidOperation: an exponent of 19 digits or more
+            raise InvalidBatchFile(
+                f"{self.file_name}: a number out of range near {self._source.position(self._source.chunk_start)},"
                 f" after {self.records} record(s)"
             ) from None
         except UnicodeDecodeError:
