@@ -23,6 +23,7 @@ lock: $(STAMP)
 	$(LOCK) --extra dev --universal --python-version 3.11 --output-file requirements/dev.txt
 	$(LOCK) --python-version 3.12 --python-platform x86_64-manylinux_2_28 --output-file requirements/lambda-x86_64.txt
 	$(LOCK) --python-version 3.12 --python-platform aarch64-manylinux_2_28 --output-file requirements/lambda-arm64.txt
+	$(BIN)/uv pip compile requirements/mypyc.in --quiet --generate-hashes --universal --python-version 3.12 --output-file requirements/mypyc.txt
 
 # Security lint of the code that ships and runs: no medium or high finding.
 bandit: $(STAMP)
@@ -37,8 +38,25 @@ audit: $(STAMP)
 ARCH ?= x86_64
 LAMBDA_SOURCES := $(shell find lambda_functions -name '*.py' -not -path '*/__pycache__/*')
 
-dist/functions.zip: $(STAMP) infra/package.py $(LAMBDA_SOURCES)
-	$(BIN)/python infra/package.py --only functions
+# The hot modules are compiled by mypyc (infra/compile_hot_modules.py) for the runtime's Python 3.12 when this machine
+# has one and is of the package's architecture; otherwise functions.zip holds the same modules as Python.
+PYTHON312    ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
+MYPYC_VENV   := .venv-mypyc
+MYPYC_STAMP  := $(MYPYC_VENV)/.installed
+HOST_ARCH    := $(subst aarch64,arm64,$(shell uname -m))
+ifeq ($(if $(PYTHON312),$(ARCH),none),$(HOST_ARCH))
+COMPILE_DEPS := $(MYPYC_STAMP)
+COMPILE_ARGS := --compile-with $(MYPYC_VENV)/bin/python
+endif
+
+$(MYPYC_STAMP): requirements/mypyc.txt
+	test -x $(MYPYC_VENV)/bin/python || $(PYTHON312) -m venv $(MYPYC_VENV)
+	$(MYPYC_VENV)/bin/python -m pip install --quiet --quiet --require-hashes --requirement requirements/mypyc.txt
+	touch $(MYPYC_STAMP)
+
+dist/functions.zip: $(STAMP) $(COMPILE_DEPS) infra/package.py infra/compile_hot_modules.py $(LAMBDA_SOURCES)
+	$(if $(COMPILE_ARGS),,@echo "functions.zip without compiled modules: no Python 3.12 of architecture $(ARCH) here")
+	$(BIN)/python infra/package.py --only functions $(COMPILE_ARGS)
 
 dist/layer.zip: $(STAMP) infra/package.py requirements/lambda-$(ARCH).txt
 	$(BIN)/python infra/package.py --only layer --architecture $(ARCH)

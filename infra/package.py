@@ -1,7 +1,8 @@
 """Build the two files Terraform deploys (`make package`):
 
 - dist/functions.zip: the three handlers and the `chargeback` package at the zip's root (nothing
-  for tests or local runs);
+  for tests or local runs), with the hot modules compiled by mypyc (infra/compile_hot_modules.py) when
+  `--compile-with` names an interpreter of the runtime's version and architecture that has mypy;
 - dist/layer.zip: the runtime dependencies, hash-pinned in requirements/lambda-<arch>.txt (from
   pyproject.toml by `make lock`), as manylinux wheels for the
   Lambda runtime's Python and the chosen architecture, under python/ (boto3, botocore and
@@ -11,6 +12,7 @@ Both zips are deterministic: sorted entries, fixed timestamps and permissions, s
 source gives an unchanged source_code_hash and no Lambda update.
 
     python infra/package.py [--architecture x86_64|arm64] [--python-version 3.12] [--output dist]
+                            [--compile-with PYTHON]
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ import tempfile
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+
+try:
+    from infra.compile_hot_modules import compile_package
+except ModuleNotFoundError:  # run as a script: infra/ itself is on sys.path
+    from compile_hot_modules import compile_package  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "lambda_functions"
@@ -70,8 +77,17 @@ def package_files(source: Path = SOURCE) -> list[tuple[str, Path]]:
     return files
 
 
-def build_functions(output: Path, source: Path = SOURCE) -> Path:
-    return write_zip(output / "functions.zip", package_files(source))
+def build_functions(output: Path, source: Path = SOURCE, compile_with: str | None = None) -> Path:
+    """functions.zip; with `compile_with`, the hot modules' extensions built by that interpreter beside
+    their sources (the runtime imports an extension before the source of the same name)."""
+    files = package_files(source)
+    if compile_with is None:
+        return write_zip(output / "functions.zip", files)
+    with tempfile.TemporaryDirectory(prefix="chargeback-compiled-") as temp:
+        compiled = Path(temp)
+        extensions = compile_package(compile_with, compiled, source)
+        files += [(extension.as_posix(), compiled / extension) for extension in extensions]
+        return write_zip(output / "functions.zip", files)
 
 
 def install_dependencies(target: Path, architecture: str, python_version: str) -> None:
@@ -125,10 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python-version", default="3.12")
     parser.add_argument("--output", type=Path, default=ROOT / "dist")
     parser.add_argument("--only", choices=("functions", "layer"), help="build one of the two zips")
+    parser.add_argument(
+        "--compile-with", metavar="PYTHON", help="compile the hot modules for this interpreter (mypyc)"
+    )
     args = parser.parse_args(argv)
     built = []
     if args.only in (None, "functions"):
-        built.append(build_functions(args.output))
+        built.append(build_functions(args.output, compile_with=args.compile_with))
     if args.only in (None, "layer"):
         built.append(build_layer(args.output, args.architecture, args.python_version))
     for path in built:

@@ -15,11 +15,12 @@ import botocore
 import pytest
 import s3transfer
 
-from infra import package
+from infra import compile_hot_modules, package
 
 ROOT = package.ROOT
 DIST = ROOT / "dist"
 HANDLER_MODULES = [Path(name).stem for name in package.HANDLERS]
+HOT_MODULES = [f"chargeback.{name}" for name in compile_hot_modules.HOT_MODULES]
 missing_handlers = [name for name in package.HANDLERS if not (package.SOURCE / name).exists()]
 pytestmark = pytest.mark.skipif(
     bool(missing_handlers), reason=f"handlers not written yet: {missing_handlers}"
@@ -73,7 +74,8 @@ def test_functions_zip_holds_the_handlers_and_the_chargeback_package_only(
 ) -> None:
     names = zipfile.ZipFile(built[1]).namelist()
 
-    assert {n for n in names if "/" not in n} == set(package.HANDLERS)
+    # At the root: the handlers, and the mypyc runtime library when the hot modules are compiled.
+    assert {n for n in names if "/" not in n and "__mypyc." not in n} == set(package.HANDLERS)
     assert {n.split("/")[0] for n in names if "/" in n} == {"chargeback"}
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "test" in n.split("/")[-1]]
 
@@ -117,6 +119,8 @@ def import_handlers(
         "    module = importlib.import_module(name)\n"
         "    assert callable(module.lambda_handler), name\n"
         "    print(name, module.__file__)\n"
+        f"for name in {HOT_MODULES!r}:\n"
+        "    print(name, importlib.import_module(name).__file__)\n"
         "print(sys.version_info[:2])\n"
     )
     # -I: no environment paths, no user site; -S: not even the interpreter's own site-packages.
@@ -150,6 +154,13 @@ def test_every_handler_imports_from_the_packages_alone(unpacked: tuple[str, Path
         assert result.stdout.rstrip().endswith("(3, 12)")
     for name in HANDLER_MODULES:
         assert f"{name} {task / name}.py" in result.stdout
+    # A compiled module in the zip is the one the runtime imports, not its source beside it.
+    for name in HOT_MODULES:
+        path = name.replace(".", "/")
+        compiled = sorted(task.glob(f"{path}.*.so"))
+        assert (
+            f"{name} {compiled[0] if compiled else task / path}{'' if compiled else '.py'}" in result.stdout
+        )
 
 
 def test_import_check_catches_a_dependency_missing_from_the_layer(
