@@ -10,7 +10,10 @@ data) and the wall and CPU time of the work (imports excluded):
 
 - ours: `process_batch` (stream, validate, mask, reject duplicates, split, render the CSV rows: the
   data_processor without S3) then, for each slice, `write_csv_file` (header + rows: the csv_generator
-  without S3). Local files, default settings (50,000 records / 50 MiB a file);
+  without S3). Local files, default settings (50,000 records / 50 MiB a file). Its hot modules compiled
+  by mypyc for this interpreter first (infra/compile_hot_modules.py, as `make package` does for the
+  x86_64 Lambdas), into --data;
+- ours_python: the same path from the Python sources (what runs where there is no build: arm64);
 - (a) naive: `json.load` + `csv.DictWriter`, one file per network value, no validation;
 - (b) pandas: `read_json` + `groupby` + `to_csv`, no validation;
 - (c) the floor, no validation: orjson (whole file) + `csv.writer`, and ijson's C backend (streaming) +
@@ -37,9 +40,10 @@ COLUMNS = (
     "transaction_id", "transaction_date", "chargeback_date", "amount", "currency", "reason_code", "stage",
     "response_due_date",
 )  # fmt: skip
-APPROACHES = ("ours", "naive", "pandas", "floor_orjson", "floor_ijson")
+APPROACHES = ("ours", "ours_python", "naive", "pandas", "floor_orjson", "floor_ijson")
 LABELS = {
-    "ours": "ours (validate, mask, split, CSV)",
+    "ours": "ours (validate, mask, split, CSV), compiled as deployed on x86_64",
+    "ours_python": "ours, the same as Python (arm64, or no build)",
     "naive": "(a) json.load + csv.DictWriter",
     "pandas": "(b) pandas read_json + groupby + to_csv",
     "floor_orjson": "(c) orjson + csv.writer",
@@ -98,6 +102,9 @@ def run_ours(source: Path, out: Path) -> dict:
         "stage_wall": {"data_processor": wall1 - wall0, "csv_generator": wall2 - wall1},
         "parts": len(result.parts()),
     }  # fmt: skip
+
+
+run_ours_python = run_ours  # the same path, run from the sources rather than the mypyc build
 
 
 def _by_network(pairs) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -169,10 +176,13 @@ def run_floor_ijson(source: Path, out: Path) -> dict:
 
 
 def child(approach: str, source: Path, out: Path) -> None:
-    sys.path[:0] = [str(ROOT / "lambda_functions")]
+    sys.path[:0] = [str(compiled_build(source.parent) if approach == "ours" else ROOT / "lambda_functions")]
     run = globals()[f"run_{approach}"]
-    if approach == "ours":  # imports outside the timing, as for the others (pandas' import takes ~0.5 s)
-        import chargeback.processing  # noqa: F401
+    if approach.startswith("ours"):  # imports outside the timing, as for the others (pandas' takes ~0.5 s)
+        import chargeback.fast_path
+        import chargeback.processing
+
+        assert chargeback.fast_path.__file__.endswith(".so" if approach == "ours" else ".py")
     elif approach == "pandas":
         import pandas  # noqa: F401
     cpu0, _ = _usage()
@@ -184,6 +194,11 @@ def child(approach: str, source: Path, out: Path) -> None:
 
 
 # ---- parent ----
+
+
+def compiled_build(data: Path) -> Path:
+    """Where the mypyc build of the hot modules (infra/compile_hot_modules.py) for this interpreter lies."""
+    return data / f"compiled-{sys.version_info.major}{sys.version_info.minor}"
 
 
 def ensure_batch(data: Path, count: int) -> Path:
@@ -259,6 +274,9 @@ def goals(results: dict[int, dict[str, dict]], sizes: list[int]) -> str:
         other = large / results[large]["naive"]["cpu"]
         verdict = "met" if rate >= other else "NOT met"
         lines.append(f"- vs naive (a) {other:,.0f}/s: {rate / other:.2f}x; goal >= 1x: {verdict}")
+        if "ours_python" in results[large]:
+            python = large / results[large]["ours_python"]["cpu"]
+            lines.append(f"  (ours as Python, without the build: {python:,.0f}/s, {python / other:.2f}x)")
     floors = [results[large][name] for name in ("floor_orjson", "floor_ijson") if name in results[large]]
     if floors:
         floor = max(large / stats["cpu"] for stats in floors)
@@ -365,6 +383,12 @@ def main() -> None:
     sizes = sorted(int(size) for size in args.sizes.split(","))
     approaches = [name for name in APPROACHES if name in args.only.split(",")]
     args.data.mkdir(parents=True, exist_ok=True)
+    if "ours" in approaches:
+        sys.path[:0] = [str(ROOT)]
+        from infra.compile_hot_modules import compile_package
+
+        print("compiling the hot modules (mypyc) ...", file=sys.stderr)
+        compile_package(sys.executable, compiled_build(args.data))
     results: dict[int, dict[str, dict]] = {}
     for size in sizes:
         source = ensure_batch(args.data, size)
