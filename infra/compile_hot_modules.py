@@ -54,6 +54,11 @@ def glibc_needed(extension: Path) -> tuple[int, int] | None:
     return max(versions, default=(0, 0))  # type: ignore[return-value]
 
 
+def copy_sources(source: Path, target: Path) -> None:
+    """The `chargeback` package's sources under `source`, copied to `target` (no bytecode, no extensions)."""
+    shutil.copytree(source / PACKAGE, target / PACKAGE, ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+
+
 def compile_package(python: str, output: Path, source: Path = SOURCE) -> list[Path]:
     """Copy the `chargeback` package to `output` and compile HOT_MODULES there for `python`.
 
@@ -64,9 +69,7 @@ def compile_package(python: str, output: Path, source: Path = SOURCE) -> list[Pa
         python = os.path.abspath(python)  # it runs in another folder; not resolved: a venv's is a link
     with tempfile.TemporaryDirectory(prefix="chargeback-mypyc-") as temp:
         work = Path(temp)
-        shutil.copytree(
-            source / PACKAGE, work / PACKAGE, ignore=shutil.ignore_patterns("__pycache__", "*.so")
-        )
+        copy_sources(source, work)
         (work / "mypy.ini").write_text(_MYPY_CONFIG)
         modules = [f"{PACKAGE}/{name}.py" for name in HOT_MODULES]
         # The temporary folder's name kept out of the debug information: the same sources give the same bytes.
@@ -86,9 +89,7 @@ def compile_package(python: str, output: Path, source: Path = SOURCE) -> list[Pa
                 raise RuntimeError(f"{extension} needs glibc {needed}, newer than Lambda's {MAX_GLIBC}")
         if output.exists():
             shutil.rmtree(output)
-        shutil.copytree(
-            source / PACKAGE, output / PACKAGE, ignore=shutil.ignore_patterns("__pycache__", "*.so")
-        )
+        copy_sources(source, output)
         for extension in built:
             shutil.copy2(work / extension, output / extension)
     return built
