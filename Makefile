@@ -40,7 +40,11 @@ LAMBDA_SOURCES := $(shell find lambda_functions -name '*.py' -not -path '*/__pyc
 
 # The hot modules are compiled by mypyc (infra/compile_hot_modules.py) for the runtime's Python 3.12 when this machine
 # has one and is of the package's architecture; otherwise functions.zip holds the same modules as Python.
-PYTHON312    ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
+# The first Python 3.12 that really runs (a pyenv shim may exist and refuse).
+ifndef PYTHON312
+PYTHON312 := $(shell for p in $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) python3.12; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && echo "$$p" && break; done)
+endif
 MYPYC_VENV   := .venv-mypyc
 MYPYC_STAMP  := $(MYPYC_VENV)/.installed
 HOST_ARCH    := $(subst aarch64,arm64,$(shell uname -m))
