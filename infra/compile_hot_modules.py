@@ -72,8 +72,14 @@ def compile_package(python: str, output: Path, source: Path = SOURCE) -> list[Pa
         copy_sources(source, work)
         (work / "mypy.ini").write_text(_MYPY_CONFIG)
         modules = [f"{PACKAGE}/{name}.py" for name in HOT_MODULES]
-        # The temporary folder's name kept out of the debug information: the same sources give the same bytes.
-        environment = os.environ | {"CFLAGS": f"-ffile-prefix-map={work}=. -fno-ident"}
+        # Folder names (the temporary one, the checkout's, where mypyc's headers are) kept out of the debug
+        # information: the same sources give the same bytes wherever they are built.
+        mypyc_headers = subprocess.run(  # noqa: S603
+            [python, "-c", "import mypyc, os; print(os.path.dirname(mypyc.__file__))"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        prefix_maps = f"-ffile-prefix-map={work}=. -ffile-prefix-map={mypyc_headers}=mypyc"
+        environment = os.environ | {"CFLAGS": f"{prefix_maps} -fno-ident"}
         completed = subprocess.run(  # noqa: S603 - mypyc of the given interpreter, arguments built here
             [python, "-m", "mypyc", *modules], cwd=work, env=environment, capture_output=True, text=True,
             check=False,

@@ -51,3 +51,13 @@ def test_the_compiled_hot_modules_give_what_the_sources_give(compiled: Path, tmp
     assert from_sources["outcomes"]["generated-array-strict.json"]["error"] == "BatchRejected"
     assert {"None"} < set(from_sources["rows"])
     assert False in from_sources["added"] and True in from_sources["added"]
+
+
+@pytest.mark.slow
+def test_the_compiled_build_is_the_same_bytes_wherever_it_is_made(compiled: Path, tmp_path: Path) -> None:
+    # An unchanged source must give an unchanged functions.zip (no Lambda update on the next apply).
+    elsewhere = tmp_path / "another" / "folder"
+    built = compile_package(sys.executable, elsewhere)
+
+    assert built and built == sorted(path.relative_to(compiled) for path in compiled.rglob("*.so"))
+    assert all((elsewhere / path).read_bytes() == (compiled / path).read_bytes() for path in built)
