@@ -25,11 +25,10 @@ from chargeback.processing import process_batch  # noqa: E402
 from chargeback.seen_ids import SeenIds  # noqa: E402
 from chargeback.settings import RejectPolicy  # noqa: E402
 from infra.compile_hot_modules import HOT_MODULES  # noqa: E402
-from tests.scale.test_fast_paths import BASE, CANDIDATES  # noqa: E402
+from tests.scale.test_fast_paths import BASE, CANDIDATES, EXTRA_FIELDS  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "bad"
-EXTRAS: list[dict[str, object]] = [{}, {}, {}, {"cvv": "123"}, {"note": "x"}, {"CVV2": ""}]
 
 
 def sha256(path: Path) -> str:
@@ -69,7 +68,7 @@ def mutated_records(count: int, seed: int) -> list[dict[str, object]]:
             raw[name] = rng.choice(CANDIDATES[name])
         if rng.random() < 0.5:
             raw = {name: value for name, value in raw.items() if value is not None}
-        records.append(raw | rng.choice(EXTRAS))
+        records.append(raw | rng.choice(EXTRA_FIELDS))
     return records
 
 

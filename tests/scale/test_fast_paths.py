@@ -84,7 +84,8 @@ CANDIDATES: dict[str, list[object]] = {
     "stage": [None, "", "Representment", "pre-arb", "nope", 3, ["x"], "arbitration", "chargeback"],
     "response_due_date": [None, "", "2026-13-01", 5, "2026-01-01"],
 }  # fmt: skip
-EXTRAS = st.sampled_from([{}, {}, {}, {"cvv": "123"}, {"note": "x"}, {"CVV2": ""}])
+EXTRA_FIELDS: list[dict[str, object]] = [{}, {}, {}, {"cvv": "123"}, {"note": "x"}, {"CVV2": ""}]
+EXTRAS = st.sampled_from(EXTRA_FIELDS)
 
 
 @st.composite
