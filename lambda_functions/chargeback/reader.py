@@ -387,13 +387,15 @@ def _select_decoders() -> tuple[
 
 # Each raises ValueError (or RecursionError) for anything it does not take.
 _decode_array, _decode_lines = _select_decoders()
+# What a block that cannot be decoded raises (ArithmeticError: an exponent past Decimal's range).
+_BLOCK_ERRORS: Final = (ValueError, RecursionError, ArithmeticError)
 
 
 def _parse_array_block(data: bytes | memoryview) -> list[object] | None:
     """The elements of the array in `data` (a block wrapped in brackets), or None."""
     try:
         values = _decode_array(data)
-    except (ValueError, RecursionError, ArithmeticError):  # ArithmeticError: Decimal's exponent range
+    except _BLOCK_ERRORS:
         return None
     return values if isinstance(values, list) else None
 
@@ -402,7 +404,7 @@ def _parse_lines_block(data: bytes | memoryview) -> list[object] | None:
     """The records of `data`, whole lines of JSON Lines (the last one without its newline), or None."""
     try:
         values = _decode_lines(data)
-    except (ValueError, RecursionError, ArithmeticError):
+    except _BLOCK_ERRORS:
         return None
     if not all(type(value) is dict for value in values):
         return None
