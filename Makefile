@@ -45,6 +45,9 @@ ifndef PYTHON312
 PYTHON312 := $(shell for p in $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) python3.12; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && echo "$$p" && break; done)
 endif
+# With a Python 3.12 (of any architecture: bytecode is the same on both) the zips carry every module's bytecode,
+# which the runtime cannot write in its read-only /var/task and /opt.
+BYTECODE_ARGS := $(if $(PYTHON312),--bytecode-with $(PYTHON312))
 MYPYC_VENV   := .venv-mypyc
 MYPYC_STAMP  := $(MYPYC_VENV)/.installed
 HOST_ARCH    := $(subst aarch64,arm64,$(shell uname -m))
@@ -60,10 +63,11 @@ $(MYPYC_STAMP): requirements/mypyc.txt
 
 dist/functions.zip: $(STAMP) $(COMPILE_DEPS) infra/package.py infra/compile_hot_modules.py $(LAMBDA_SOURCES)
 	$(if $(COMPILE_ARGS),,@echo "functions.zip without compiled modules: no Python 3.12 of architecture $(ARCH) here")
-	$(BIN)/python infra/package.py --only functions $(COMPILE_ARGS)
+	$(if $(BYTECODE_ARGS),,@echo "functions.zip and layer.zip without bytecode: no Python 3.12 here")
+	$(BIN)/python infra/package.py --only functions $(COMPILE_ARGS) $(BYTECODE_ARGS)
 
 dist/layer.zip: $(STAMP) infra/package.py requirements/lambda-$(ARCH).txt
-	$(BIN)/python infra/package.py --only layer --architecture $(ARCH)
+	$(BIN)/python infra/package.py --only layer --architecture $(ARCH) $(BYTECODE_ARGS)
 
 package: dist/functions.zip dist/layer.zip
 

@@ -47,18 +47,25 @@ def python_312() -> str | None:
     return None
 
 
+def version_of(interpreter: str) -> str:
+    return "3.12" if interpreter != sys.executable else f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
     """(interpreter, functions.zip, layer.zip): `make package`'s output when a Python 3.12 exists to
-    import it with, else the same build for this interpreter's version (the layer holds compiled wheels)."""
+    import it with, else the same build for this interpreter's version (the layer holds compiled wheels,
+    both zips this interpreter's bytecode)."""
     interpreter = python_312()
     if interpreter and (DIST / "functions.zip").exists() and (DIST / "layer.zip").exists():
         return interpreter, DIST / "functions.zip", DIST / "layer.zip"
     output = tmp_path_factory.mktemp("dist")
-    version = "3.12" if interpreter else f"{sys.version_info.major}.{sys.version_info.minor}"
-    package.build_functions(output)
-    package.build_layer(output, "x86_64" if os.uname().machine == "x86_64" else "arm64", version)
-    return interpreter or sys.executable, output / "functions.zip", output / "layer.zip"
+    interpreter = interpreter or sys.executable
+    version = version_of(interpreter)
+    package.build_functions(output, bytecode_with=interpreter, python_version=version)
+    architecture = "x86_64" if os.uname().machine == "x86_64" else "arm64"
+    package.build_layer(output, architecture, version, bytecode_with=interpreter)
+    return interpreter, output / "functions.zip", output / "layer.zip"
 
 
 def lambda_runtime(target: Path) -> Path:
@@ -76,8 +83,23 @@ def test_functions_zip_holds_the_handlers_and_the_chargeback_package_only(
 
     # At the root: the handlers, and the mypyc runtime library when the hot modules are compiled.
     assert {n for n in names if "/" not in n and "__mypyc." not in n} == set(package.HANDLERS)
-    assert {n.split("/")[0] for n in names if "/" in n} == {"chargeback"}
-    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "test" in n.split("/")[-1]]
+    assert {n.split("/")[0] for n in names if "/" in n} - {"__pycache__"} == {"chargeback"}
+    assert not [n for n in names if "test" in n.split("/")[-1]]
+
+
+def test_both_zips_carry_the_bytecode_of_every_module_for_the_runtimes_python(
+    built: tuple[str, Path, Path],
+) -> None:
+    tag = "cpython-312" if built[0] != sys.executable else sys.implementation.cache_tag
+    for archive in built[1:]:
+        names = set(zipfile.ZipFile(archive).namelist())
+        sources = {n for n in names if n.endswith(".py")}
+        expected = {
+            f"{Path(n).parent / '__pycache__' / Path(n).stem}.{tag}.pyc".removeprefix("./") for n in sources
+        }
+        # Every module's bytecode beside it, and no other bytecode (the build machine's own, say).
+        assert expected - names == set(), archive.name
+        assert {n for n in names if n.endswith(".pyc")} == expected, archive.name
 
 
 def test_layer_holds_the_runtime_dependencies_without_boto3(built: tuple[str, Path, Path]) -> None:
@@ -89,10 +111,20 @@ def test_layer_holds_the_runtime_dependencies_without_boto3(built: tuple[str, Pa
 
 
 def test_packaging_is_deterministic(tmp_path: Path) -> None:
-    first = package.build_functions(tmp_path / "a").read_bytes()
-    second = package.build_functions(tmp_path / "b").read_bytes()
+    interpreter = python_312() or sys.executable
+    first = package.build_functions(
+        tmp_path / "a", bytecode_with=interpreter, python_version=version_of(interpreter)
+    )
+    second = package.build_functions(
+        tmp_path / "b", bytecode_with=interpreter, python_version=version_of(interpreter)
+    )
 
-    assert first == second
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_bytecode_for_another_python_than_the_runtimes_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="needs that Python"):
+        package.build_functions(tmp_path, bytecode_with=sys.executable, python_version="3.9")
 
 
 def import_handlers(
@@ -114,6 +146,13 @@ def import_handlers(
     }
     script = (
         "import importlib, sys\n"
+        "from importlib.machinery import SourceFileLoader\n"
+        # Every module compiled from source on import, as it would be on Lambda where it cannot be cached.
+        "compiled, compile_source = [], SourceFileLoader.source_to_code\n"
+        "def counted(self, data, path, *args, **kwargs):\n"
+        "    compiled.append(path)\n"
+        "    return compile_source(self, data, path, *args, **kwargs)\n"
+        "SourceFileLoader.source_to_code = counted\n"
         f"sys.path[:0] = {[str(task), str(opt / 'python'), str(runtime)]!r}\n"
         f"for name in {HANDLER_MODULES!r}:\n"
         "    module = importlib.import_module(name)\n"
@@ -121,11 +160,13 @@ def import_handlers(
         "    print(name, module.__file__)\n"
         f"for name in {HOT_MODULES!r}:\n"
         "    print(name, importlib.import_module(name).__file__)\n"
+        f"print('compiled:', sorted(p for p in compiled if not p.startswith({str(runtime)!r})))\n"
         "print(sys.version_info[:2])\n"
     )
-    # -I: no environment paths, no user site; -S: not even the interpreter's own site-packages.
+    # -I: no environment paths, no user site; -S: not even the interpreter's own site-packages;
+    # -B: no bytecode written (/var/task and /opt are read-only on Lambda).
     return subprocess.run(
-        [interpreter, "-I", "-S", "-c", script],
+        [interpreter, "-I", "-S", "-B", "-c", script],
         cwd=task.parent,
         env=env,
         capture_output=True,
@@ -161,6 +202,28 @@ def test_every_handler_imports_from_the_packages_alone(unpacked: tuple[str, Path
         assert (
             f"{name} {compiled[0] if compiled else task / path}{'' if compiled else '.py'}" in result.stdout
         )
+
+
+def test_no_module_of_the_packages_is_compiled_at_import(unpacked: tuple[str, Path, Path, Path]) -> None:
+    result = import_handlers(*unpacked)
+
+    assert result.returncode == 0, result.stderr
+    assert "compiled: []" in result.stdout
+
+
+def test_import_check_catches_a_module_without_its_bytecode(unpacked: tuple[str, Path, Path, Path]) -> None:
+    interpreter, task, opt, runtime = unpacked
+    for bytecode in (task / "chargeback" / "__pycache__").glob("contracts.*.pyc"):
+        bytecode.unlink()
+    (opt / "python" / "pydantic" / "main.py").write_text(
+        (opt / "python" / "pydantic" / "main.py").read_text() + "\n# edited after the build\n"
+    )
+
+    result = import_handlers(interpreter, task, opt, runtime)
+
+    assert result.returncode == 0, result.stderr
+    compiled = f"compiled: {sorted([str(opt / 'python' / 'pydantic' / 'main.py'), str(task / 'chargeback' / 'contracts.py')])}"
+    assert compiled in result.stdout
 
 
 def test_import_check_catches_a_dependency_missing_from_the_layer(
