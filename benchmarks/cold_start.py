@@ -32,6 +32,7 @@ HANDLERS = ("data_processor", "csv_generator", "ftp_uploader")
 PARTS = ("boto3", "aws_lambda_powertools", "pydantic", "chargeback", "paramiko")
 # Each part is counted where it is first imported (pydantic's time may sit within chargeback's, etc.).
 GOAL_MS = 300
+FLOOR = "sdk_floor.py"
 GOAL_ZIP_MB = 25
 
 
@@ -118,13 +119,19 @@ def main() -> None:
         columns = (*PARTS, "own")
         print("| handler | import | " + " | ".join(PARTS) + " | handler's own |")
         print("|---|---:|" + "---:|" * len(columns))
-        for handler in HANDLERS:
-            runs = [import_times(python, paths, handler) for _ in range(args.runs)]
+        # What any handler that creates an S3 client at import pays before its own code: the floor.
+        floor = Path(temp) / "floor"
+        floor.mkdir()
+        (floor / FLOOR).write_text('import boto3\n\ns3 = boto3.client("s3")\n')
+        for handler in (*HANDLERS, Path(FLOOR).stem):
+            where = [floor, *paths[1:]] if handler not in HANDLERS else paths
+            runs = [import_times(python, where, handler) for _ in range(args.runs)]
             best = min(runs, key=lambda times: times[handler])
             cells = " | ".join(f"{best[part] / 1000:.0f}" if part in best else "-" for part in columns)
             whole = best[handler] / 1000
-            verdict = " (met)" if whole < GOAL_MS else " (NOT met)"
-            print(f"| {handler} | {whole:.0f}{verdict} | {cells} |")
+            verdict = "" if handler not in HANDLERS else " (met)" if whole < GOAL_MS else " (NOT met)"
+            name = handler if handler in HANDLERS else "floor: `import boto3` and `boto3.client('s3')` alone"
+            print(f"| {name} | {whole:.0f}{verdict} | {cells} |")
 
 
 if __name__ == "__main__":
