@@ -172,17 +172,16 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
     (chargeback_id, case_number, merchant_id, merchant_name, transaction_id, arn, full_pan, first6, last4,
      transaction_date, chargeback_date, currency, reason_code, due) = match.groups()  # fmt: skip
 
-    get = raw.get
     try:  # network, reason code, stage and currency: a few hundred combinations a file, each worked out once
-        known = _COMBINATIONS[get("network"), reason_code, get("stage"), currency]
+        known = _COMBINATIONS[raw.get("network"), reason_code, raw.get("stage"), currency]
     except KeyError:
-        known = _combination(get("network"), reason_code, get("stage"), currency)
+        known = _combination(raw.get("network"), reason_code, raw.get("stage"), currency)
     except TypeError:  # an unhashable network or stage (a list, an object)
         return None
     if known is None:
         return None
     network, description_cell, description_commas, stage, units = known
-    amount_value = get("amount")
+    amount_value = raw.get("amount")
     amount_type = type(amount_value)
     if amount_type is str:
         amount: str = amount_value  # type: ignore[assignment]  # checked just above
