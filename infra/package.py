@@ -153,6 +153,7 @@ def install_dependencies(target: Path, architecture: str, python_version: str) -
             python_version,
             "--only-binary=:all:",
             "--upgrade",
+            "--no-compile",  # pip's bytecode would be for the interpreter running pip, not the runtime's
             "--require-hashes",
             "--requirement",
             str(runtime_lock(architecture)),
@@ -161,7 +162,7 @@ def install_dependencies(target: Path, architecture: str, python_version: str) -
     )
     for path in list(target.iterdir()):
         name = requirement_name(path.name.split("-")[0]) if path.name.endswith(".dist-info") else path.name
-        if name in RUNTIME_PROVIDED or path.name in ("bin", "__pycache__"):
+        if name in RUNTIME_PROVIDED or path.name == "bin":
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
@@ -171,13 +172,10 @@ def build_layer(
     python_version: str = "3.12",
     bytecode_with: str | None = None,
 ) -> Path:
-    """layer.zip; with `bytecode_with`, every module's bytecode (pip's own, written for the interpreter
-    that runs pip, is left out)."""
+    """layer.zip; with `bytecode_with`, every module's bytecode."""
     with tempfile.TemporaryDirectory(prefix="chargeback-layer-") as tmp:
         tree = Path(tmp)
         install_dependencies(tree / "python", architecture, python_version)
-        for cache in list(tree.rglob("__pycache__")):
-            shutil.rmtree(cache)
         if bytecode_with is not None:
             compile_bytecode(bytecode_with, tree, INSTALL_ROOTS["layer"], python_version)
         return write_zip(output / "layer.zip", tree_files(tree))
