@@ -45,7 +45,10 @@ _USUAL_TEXTS: Final = re.compile(
 )
 # A plain positive amount: no sign, exponent or leading zero, at most 12 integer digits.
 _PLAIN_AMOUNT: Final = re.compile(r"(?:0|[1-9][0-9]{0,11})(?:\.([0-9]+))?")
-_FOLD_DIGITS: Final = bytes.maketrans(b"123456789", b"000000000")
+# Digits, spaces and dashes folded to '0': a card number in a free text, in any shape `_PAN_SHAPED` finds
+# (13-19 digits, or digit groups split by spaces or dashes), is then a run of at least 13 '0's.
+_FOLD_CARD_CHARACTERS: Final = bytes.maketrans(b"123456789 -", b"00000000000")
+_THIRTEEN: Final = b"0" * 13
 _DOUBLED_DIGIT: Final = str.maketrans("0123456789", "0246813579")  # 2d, less 9 when over 9
 
 _NETWORK_NAMES: dict[str, str] = {}  # names as files give them -> canonical value, bounded below
@@ -163,11 +166,11 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
     match = _USUAL_TEXTS.fullmatch(texts)
     if match is None:
         return None
-    # Card numbers in the free texts: digits folded to '0' (bytes.translate, in C) rule most texts out.
-    folded = texts[: match.end(5)].encode("utf-8", "surrogatepass").translate(_FOLD_DIGITS)
-    if (
-        b"0000000000000" in folded or b"0000 0000" in folded or b"0000-0000" in folded
-    ) and _PAN_SHAPED.search(texts, 0, match.end(5)) is not None:
+    # Card numbers in the free texts: one search of the folded texts (bytes.translate, in C) rules most
+    # texts out. `find`, not `in`: bytes' `in` first tries its operand as an integer, and formats (then
+    # drops) a TypeError every time, which costs three times the search.
+    folded = texts[: match.end(5)].encode("utf-8", "surrogatepass").translate(_FOLD_CARD_CHARACTERS)
+    if folded.find(_THIRTEEN) != -1 and _PAN_SHAPED.search(texts, 0, match.end(5)) is not None:
         return None
     (chargeback_id, case_number, merchant_id, merchant_name, transaction_id, arn, full_pan, first6, last4,
      transaction_date, chargeback_date, currency, reason_code, due) = match.groups()  # fmt: skip

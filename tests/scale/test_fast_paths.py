@@ -9,6 +9,7 @@ import random
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -71,7 +72,8 @@ CANDIDATES: dict[str, list[object]] = {
                     "5555555555554444", "411111*******11111", "4111111111111111111"],
     "merchant_id": ["", " ", "a" * 64, "a" * 65, "Müller", "+1", "\x01", None, "a,b", '"q"'],
     "merchant_name": [None, "", "Café, Zürich", 'Smith "Bob"', "=cmd", "\u2028", "\ud800", "line\nbreak",
-                      "4111111111111111", "Card 4111-1111-1111-1111", "3782 822463 10005", "a\x00b", 1],
+                      "4111111111111111", "Card 4111-1111-1111-1111", "3782 822463 10005", "a\x00b", 1,
+                      "Call 1-800-555-0199 - 2"],
     "transaction_id": [None, "", "@x", "TXN 4111 1111", "4012888888881881", "-1"],
     "transaction_date": ["2026-02-30", "2026-6-1", "2026-06-01T00:00", "", None, 20260601, "2026-06-16",
                          "0999-01-01"],
@@ -107,6 +109,17 @@ def test_usual_record_row_gives_what_validate_record_then_render_row_give(raw: o
     if fast is not None:  # the fast path never rejects; what it takes, it takes as the full path would
         assert isinstance(full, ChargebackRecord)
         assert fast == (full.chargeback_id, full.network.value, render_row(full))
+
+
+@pytest.mark.parametrize("text", ["Call 1-800-555-0199 - 2", "Suite 100 - 2000 - 3000", "0" * 12 + "-1"])
+def test_a_digit_run_that_is_no_card_number_still_takes_the_fast_path(text: str) -> None:
+    # Digits, spaces and dashes are folded alike before the card-number search: a long run of them only
+    # leads to the exact search, which finds no card number here.
+    raw = BASE | {"merchant_name": text, "case_number": text}
+    full = validate_record(raw, 0, TODAY)
+    assert isinstance(full, ChargebackRecord)
+    expected = (full.chargeback_id, full.network.value, render_row(full))
+    assert usual_record_row(raw, TODAY.isoformat()) == expected
 
 
 def test_the_usual_records_of_a_realistic_batch_take_the_fast_path() -> None:
