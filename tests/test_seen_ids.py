@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tracemalloc
 from array import array
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,34 @@ def test_two_hundred_thousand_ids() -> None:
     sizes = [len(partition) for partition in seen._lows]
     assert max(sizes) < 3 * (count + 1_000) / len(sizes)
     assert seen.memory_bytes() < 10 * (count + 1_000)  # 6 bytes a digest, headroom, 8192 array headers
+
+
+def test_the_filter_grows_with_the_ids_and_keeps_every_digest() -> None:
+    # 64 KiB at first; doubled once it holds more than one id per 16 bits (2^15 ids), up to filter_bytes.
+    seen = SeenIds(filter_bytes=1 << 17)
+    values = [f"CB-{i:09d}" for i in range(70_000)]
+    for count, value in enumerate(values, 1):
+        seen.add(value)
+        if count in (1 << 15, (1 << 15) + 1, 70_000):
+            size = len(seen._filter)
+            assert size == (1 << 16 if count == 1 << 15 else 1 << 17)
+            expected = bytearray(size)
+            for key in map(digest, values[:count]):  # each digest's bit, as add() sets it
+                expected[key & (size - 1)] |= 1 << ((key >> 61) % 8)
+            assert seen._filter == expected
+    assert not any(seen.add(value) for value in values)
+
+
+def test_a_small_batch_allocates_little() -> None:
+    tracemalloc.start()
+    try:
+        seen = SeenIds()
+        for i in range(1_000):
+            seen.add(f"CB-{i:09d}")
+        allocated, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert allocated < 1024 * 1024  # not the full 4 MiB filter (the ids take about 0.2 MiB in ~1,000 arrays)
 
 
 def test_small_filter_large_n() -> None:

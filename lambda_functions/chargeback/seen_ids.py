@@ -11,15 +11,20 @@
   share a digest, and two ids share one only when their states meet at their last differing byte: about
   2^-64 for ids not built against this (unkeyed) hash. 60 of its bits are kept (below), so a set of n
   ids holds a colliding pair with probability about n^2 / 2^61: 4.3e-7 for a million ids.
-- A fixed bitmap filter (`filter_bytes`, 4 MiB = 2^25 bits by default, allocated at construction) has one
-  bit set per digest. A clear bit proves the id new: the common case, one byte read and one written.
-  A set bit (a repeat, or a false positive: about n / 2^25 of new ids, 3% at a million) leads to the exact
-  test below, so the filter never causes a false "duplicate", it only decides when to look.
+- A bitmap filter has one bit set per digest. A clear bit proves the id new: the common case, one byte
+  read and one written. A set bit (a repeat, or a false positive) leads to the exact test below, so the
+  filter never causes a false "duplicate", it only decides when to look. It starts at 64 KiB and doubles
+  (its bits set again from the exact store, which holds every digest's low bits) whenever it holds more
+  than one id per 16 bits, up to `filter_bytes` (4 MiB = 2^25 bits by default). So false positives stay
+  under 1/16 of new ids until it is full (at a million ids it is 2 MiB, and 4-6% of adds take the exact
+  test), and a batch of ten thousand ids does not pay for 4 MiB it would barely use (allocating it took
+  about 2 ms, a few per cent of such a batch). Growing costs about 0.1 us an id at a million ids.
 - The exact store: one of 4096 partitions, chosen by the digest's top 12 bits, keeps bits 0-31 in an
   append-only `array("I")` and bits 32-47 in an `array("H")`: 6 bytes an id plus the arrays' 1/16
-  growth headroom, growing in small steps, one partition at a time. (Whole 8-byte digests took 2 MiB more
-  at a million ids, which broke the data_processor's flat-memory goal.) The exact test searches the
-  partition's low words (bytes.find, in C) and compares the high word at each match.
+  growth headroom, growing in small steps, one partition at a time, each made at its first id (8192
+  empty arrays up front cost another 2 ms). (Whole 8-byte digests took 2 MiB more at a million ids,
+  which broke the data_processor's flat-memory goal.) The exact test searches the partition's low words
+  (bytes.find, in C) and compares the high word at each match.
 
 So an id is reported as a duplicate only when an earlier id has the same 60-bit digest: never because of
 the filter. benchmarks/seen_ids.py measures its speed and memory.
@@ -37,6 +42,9 @@ _PARTITION_SHIFT: Final = 52  # 4096 partitions, by the top 12 bits (as a signed
 _BITS: Final = tuple(1 << k for k in range(8))  # the filter bit, chosen by the top 3 bits (-4..3)
 _BYTEORDER: Final = sys.byteorder  # how array("q") lays out its items
 DEFAULT_FILTER_BYTES: Final = 1 << 22  # 4 MiB, 2^25 bits
+_FIRST_FILTER_BYTES: Final = 1 << 16  # 64 KiB: the filter's size until it holds more than 2^15 ids
+_IDS_PER_FILTER_BYTE: Final = 0.5  # one id per 16 bits: then the filter doubles, up to its full size
+_PARTITIONS: Final = 1 << (64 - _PARTITION_SHIFT)
 
 
 def digest(value: str) -> int:
@@ -61,31 +69,38 @@ def _holds(lows: array[int], highs: array[int], low: int, high: int) -> bool:
 class SeenIds:
     """A set of strings kept as 60-bit digests: `add` returns False for one added before.
 
-    See the module's documentation: a fixed `filter_bytes` bitmap (4 MiB by default; a power of two, at
-    least 1) plus about 6.4 bytes an id; a false "duplicate" only on a 60-bit digest collision,
+    See the module's documentation: a bitmap filter of up to `filter_bytes` (4 MiB by default; a power of
+    two, at least 1) plus about 6.4 bytes an id; a false "duplicate" only on a 60-bit digest collision,
     probability about n^2 / 2^61 for n ids (4.3e-7 at a million).
     """
 
-    __slots__ = ("_filter", "_highs", "_lows", "_mask")
+    __slots__ = ("_count", "_filter", "_filter_bytes", "_grow_at", "_highs", "_lows", "_mask")
 
     def __init__(self, filter_bytes: int = DEFAULT_FILTER_BYTES) -> None:
         if filter_bytes < 1 or filter_bytes & (filter_bytes - 1):
             raise ValueError(f"filter_bytes must be a power of two, got {filter_bytes}")
-        self._filter = bytearray(filter_bytes)
-        self._mask = filter_bytes - 1
-        partitions = 1 << (64 - _PARTITION_SHIFT)
-        self._lows = [array("I") for _ in range(partitions)]  # bits 0-31 of each digest
-        self._highs = [array("H") for _ in range(partitions)]  # bits 32-47
+        self._filter_bytes = filter_bytes
+        self._count = 0
+        self._filter = bytearray()
+        self._mask = 0
+        self._grow_at = 0
+        self._size_filter(min(filter_bytes, _FIRST_FILTER_BYTES))
+        # Partition k at index k (negative k from the end, as a list indexes): each made at its first id.
+        self._lows: list[array[int] | None] = [None] * _PARTITIONS  # bits 0-31 of each digest
+        self._highs: list[array[int] | None] = [None] * _PARTITIONS  # bits 32-47
 
     def __len__(self) -> int:
-        return sum(map(len, self._lows))
+        return self._count
 
     def __contains__(self, value: object) -> bool:
         if not isinstance(value, str):
             return False
         key = digest(value)
         index = key >> _PARTITION_SHIFT
-        return _holds(self._lows[index], self._highs[index], key & 0xFFFF_FFFF, (key >> 32) & 0xFFFF)
+        lows, highs = self._lows[index], self._highs[index]
+        if lows is None or highs is None:
+            return False
+        return _holds(lows, highs, key & 0xFFFF_FFFF, (key >> 32) & 0xFFFF)
 
     def add(self, value: str) -> bool:
         """Add `value`; False when it was there already."""
@@ -99,6 +114,9 @@ class SeenIds:
         highs = self._highs[partition]
         low = key & 0xFFFF_FFFF
         high = (key >> 32) & 0xFFFF
+        if lows is None or highs is None:
+            lows = self._lows[partition] = array("I")
+            highs = self._highs[partition] = array("H")
         if byte & bit:
             if _holds(lows, highs, low, high):
                 return False
@@ -106,8 +124,27 @@ class SeenIds:
             bitmap[index] = byte | bit
         lows.append(low)
         highs.append(high)
+        self._count += 1
+        if self._count > self._grow_at:
+            self._size_filter(2 * len(bitmap))
         return True
 
+    def _size_filter(self, size: int) -> None:
+        """A filter of `size` bytes holding every digest stored so far; the next size once it is crowded."""
+        bitmap = bytearray(size)
+        mask = size - 1
+        for position, lows in enumerate(self._lows if self._count else ()):
+            if lows is not None:
+                partition = position - _PARTITIONS if position >= _PARTITIONS // 2 else position
+                bit = _BITS[partition >> (61 - _PARTITION_SHIFT)]  # the digest's top 3 bits, as in add()
+                for low in lows:
+                    bitmap[low & mask] |= bit  # the filter's index is in the low 32 bits
+        self._filter = bitmap
+        self._mask = mask
+        full = size >= self._filter_bytes
+        self._grow_at = 1 << 62 if full else int(size * _IDS_PER_FILTER_BYTE)
+
     def memory_bytes(self) -> int:
-        """The bytes the digests' arrays hold now (items plus growth headroom), without the fixed filter."""
-        return sum(map(sys.getsizeof, self._lows)) + sum(map(sys.getsizeof, self._highs))
+        """The bytes the digests' arrays hold now (items plus growth headroom), without the filter."""
+        arrays = [*self._lows, *self._highs]
+        return sum(sys.getsizeof(stored) for stored in arrays if stored is not None)
