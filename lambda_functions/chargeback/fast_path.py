@@ -138,6 +138,10 @@ _TEXT_FIELDS: Final = (
     "transaction_date", "chargeback_date", "currency", "reason_code", "response_due_date",
 )  # fmt: skip
 _TEXT_VALUES: Final = itemgetter(*_TEXT_FIELDS)
+_FIELD_COUNT: Final = len(RECORD_FIELDS)
+# The record's other fields: a record of exactly _FIELD_COUNT fields with all twelve texts and these three
+# has no other field, which three look-ups tell faster than a set comparison of all fifteen.
+assert {*_TEXT_FIELDS, "network", "amount", "stage"} == RECORD_FIELDS
 
 
 def _texts_with_gaps(raw: dict[Any, Any]) -> str | None:
@@ -154,13 +158,17 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
 
     `today` is the UTC date as ISO text (`date.isoformat()`): chargeback_date may not be after it.
     """
-    if type(raw) is not dict or not RECORD_FIELDS.issuperset(raw):
-        return None  # extra fields: the full path checks them for card security data
+    if type(raw) is not dict:
+        return None
     texts: str | None
     try:  # all twelve present and strings (the usual record): one C call each
         texts = "\x00".join(_TEXT_VALUES(raw))
+        only_known = len(raw) == _FIELD_COUNT and "network" in raw and "amount" in raw and "stage" in raw
     except (KeyError, TypeError):  # a field absent, null, or not a string
         texts = _texts_with_gaps(raw)
+        only_known = False
+    if not only_known and not RECORD_FIELDS.issuperset(raw):
+        return None  # extra fields: the full path checks them for card security data
     if texts is None:
         return None
     match = _USUAL_TEXTS.fullmatch(texts)

@@ -122,6 +122,14 @@ def test_a_digit_run_that_is_no_card_number_still_takes_the_fast_path(text: str)
     assert usual_record_row(raw, TODAY.isoformat()) == expected
 
 
+@pytest.mark.parametrize("known", ["network", "amount", "stage", "arn"])
+def test_a_record_with_an_unknown_field_in_place_of_a_known_one_is_declined(known: str) -> None:
+    # Fifteen fields, as the usual record has, but one is not a contract field: the full path checks it.
+    raw = {name: value for name, value in BASE.items() if name != known} | {"cvv": "123"}
+    assert len(raw) == len(BASE)
+    assert usual_record_row(raw, TODAY.isoformat()) is None
+
+
 def test_the_usual_records_of_a_realistic_batch_take_the_fast_path() -> None:
     rng = random.Random(7)
     # As the reader gives them: JSON numbers as int or Decimal.
