@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chargeback.seen_ids import SeenIds, _holds, digest
+from chargeback.seen_ids import DEFAULT_FILTER_BYTES, FIRST_FILTER_BYTES, SeenIds, _holds, digest
 
 ROOT = Path(__file__).resolve().parent.parent
 ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
@@ -72,8 +72,10 @@ def test_the_first_occurrence_is_kept_and_every_repeat_refused() -> None:
 
 def test_the_filter_size_must_be_a_power_of_two() -> None:
     for bad in (0, 3, -8):
-        with pytest.raises(ValueError, match="power of two"):
+        with pytest.raises(ValueError, match="filter_bytes must be a power of two"):
             SeenIds(filter_bytes=bad)
+        with pytest.raises(ValueError, match="first_filter_bytes must be a power of two"):
+            SeenIds(first_filter_bytes=bad)
 
 
 def test_two_hundred_thousand_ids() -> None:
@@ -92,8 +94,8 @@ def test_two_hundred_thousand_ids() -> None:
 
 
 def test_the_filter_grows_with_the_ids_and_keeps_every_digest() -> None:
-    # 64 KiB at first; doubled once it holds more than one id per 16 bits (2^15 ids), up to filter_bytes.
-    seen = SeenIds(filter_bytes=1 << 17)
+    # first_filter_bytes at first; doubled once it holds more than one id per 16 bits, up to filter_bytes.
+    seen = SeenIds(filter_bytes=1 << 17, first_filter_bytes=1 << 16)
     values = [f"CB-{i:09d}" for i in range(70_000)]
     for count, value in enumerate(values, 1):
         seen.add(value)
@@ -116,7 +118,9 @@ def test_a_small_batch_allocates_little() -> None:
         allocated, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert allocated < 1024 * 1024  # not the full 4 MiB filter (the ids take about 0.2 MiB in ~1,000 arrays)
+    # The first filter, two lists of 4096 partitions and the ~1,000 arrays the ids are in (about 0.2 MiB):
+    # not the full filter, nor 8192 arrays made up front.
+    assert allocated < FIRST_FILTER_BYTES + 512 * 1024 < DEFAULT_FILTER_BYTES
 
 
 def test_small_filter_large_n() -> None:
@@ -129,7 +133,7 @@ def test_small_filter_large_n() -> None:
 
 CHILD = """
 import json, sys
-from chargeback.seen_ids import SeenIds, _holds, digest
+from chargeback.seen_ids import DEFAULT_FILTER_BYTES, FIRST_FILTER_BYTES, SeenIds, _holds, digest
 values = json.loads(sys.argv[1])
 seen = SeenIds(filter_bytes=64)
 print(json.dumps({"digests": [digest(v) for v in values], "answers": [seen.add(v) for v in values],

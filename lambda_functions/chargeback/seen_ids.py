@@ -13,12 +13,14 @@
   ids holds a colliding pair with probability about n^2 / 2^61: 4.3e-7 for a million ids.
 - A bitmap filter has one bit set per digest. A clear bit proves the id new: the common case, one byte
   read and one written. A set bit (a repeat, or a false positive) leads to the exact test below, so the
-  filter never causes a false "duplicate", it only decides when to look. It starts at 64 KiB and doubles
-  (its bits set again from the exact store, which holds every digest's low bits) whenever it holds more
-  than one id per 16 bits, up to `filter_bytes` (4 MiB = 2^25 bits by default). So false positives stay
-  under 1/16 of new ids until it is full (at a million ids it is 2 MiB, and 4-6% of adds take the exact
-  test), and a batch of ten thousand ids does not pay for 4 MiB it would barely use (allocating it took
-  about 2 ms, a few per cent of such a batch). Growing costs about 0.1 us an id at a million ids.
+  filter never causes a false "duplicate", it only decides when to look. It starts at 2 MiB (2^24 bits)
+  and doubles (its bits set again from the exact store, which holds every digest's low bits) whenever
+  it holds more than one id per 16 bits, up to `filter_bytes` (4 MiB = 2^25 bits by default). So false
+  positives stay under 1/16 of new ids until it is full (about 6% at a million ids), and a small batch
+  does not pay for 4 MiB it would barely use (zeroing them took about 2.5 ms, a few per cent of a
+  batch of ten thousand records). It starts no smaller: that would save more memory at ten thousand
+  records than at a million, and the data_processor's peak at a million records is held to 1.25 times
+  its peak at ten thousand (issue 6).
 - The exact store: one of 4096 partitions, chosen by the digest's top 12 bits, keeps bits 0-31 in an
   append-only `array("I")` and bits 32-47 in an `array("H")`: 6 bytes an id plus the arrays' 1/16
   growth headroom, growing in small steps, one partition at a time, each made at its first id (8192
@@ -36,13 +38,13 @@ import sys
 from array import array
 from typing import Final
 
-__all__ = ["DEFAULT_FILTER_BYTES", "SeenIds", "digest"]
+__all__ = ["DEFAULT_FILTER_BYTES", "FIRST_FILTER_BYTES", "SeenIds", "digest"]
 
 _PARTITION_SHIFT: Final = 52  # 4096 partitions, by the top 12 bits (as a signed index: -2048..2047)
 _BITS: Final = tuple(1 << k for k in range(8))  # the filter bit, chosen by the top 3 bits (-4..3)
 _BYTEORDER: Final = sys.byteorder  # how array("q") lays out its items
 DEFAULT_FILTER_BYTES: Final = 1 << 22  # 4 MiB, 2^25 bits
-_FIRST_FILTER_BYTES: Final = 1 << 16  # 64 KiB: the filter's size until it holds more than 2^15 ids
+FIRST_FILTER_BYTES: Final = 1 << 21  # 2 MiB: the filter's size until it holds more than 2^20 ids
 _IDS_PER_FILTER_BYTE: Final = 0.5  # one id per 16 bits: then the filter doubles, up to its full size
 _PARTITIONS: Final = 1 << (64 - _PARTITION_SHIFT)
 
@@ -69,22 +71,25 @@ def _holds(lows: array[int], highs: array[int], low: int, high: int) -> bool:
 class SeenIds:
     """A set of strings kept as 60-bit digests: `add` returns False for one added before.
 
-    See the module's documentation: a bitmap filter of up to `filter_bytes` (4 MiB by default; a power of
-    two, at least 1) plus about 6.4 bytes an id; a false "duplicate" only on a 60-bit digest collision,
-    probability about n^2 / 2^61 for n ids (4.3e-7 at a million).
+    See the module's documentation: a bitmap filter of `first_filter_bytes` growing to `filter_bytes` (2
+    and 4 MiB by default; powers of two, at least 1) plus about 6.4 bytes an id; a false "duplicate" only
+    on a 60-bit digest collision, probability about n^2 / 2^61 for n ids (4.3e-7 at a million).
     """
 
     __slots__ = ("_count", "_filter", "_filter_bytes", "_grow_at", "_highs", "_lows", "_mask")
 
-    def __init__(self, filter_bytes: int = DEFAULT_FILTER_BYTES) -> None:
-        if filter_bytes < 1 or filter_bytes & (filter_bytes - 1):
-            raise ValueError(f"filter_bytes must be a power of two, got {filter_bytes}")
+    def __init__(
+        self, filter_bytes: int = DEFAULT_FILTER_BYTES, first_filter_bytes: int = FIRST_FILTER_BYTES
+    ) -> None:
+        for name, size in (("filter_bytes", filter_bytes), ("first_filter_bytes", first_filter_bytes)):
+            if size < 1 or size & (size - 1):
+                raise ValueError(f"{name} must be a power of two, got {size}")
         self._filter_bytes = filter_bytes
         self._count = 0
         self._filter = bytearray()
         self._mask = 0
         self._grow_at = 0
-        self._size_filter(min(filter_bytes, _FIRST_FILTER_BYTES))
+        self._size_filter(min(filter_bytes, first_filter_bytes))
         # Partition k at index k (negative k from the end, as a list indexes): each made at its first id.
         self._lows: list[array[int] | None] = [None] * _PARTITIONS  # bits 0-31 of each digest
         self._highs: list[array[int] | None] = [None] * _PARTITIONS  # bits 32-47
