@@ -287,6 +287,29 @@ def test_only_an_integer_literal_of_thousands_of_digits_is_refused_wherever_read
         assert len(list(reader)) == 2
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    filler=st.integers(min_value=0, max_value=40),
+    padding=st.integers(min_value=0, max_value=600),
+    digits=st.sampled_from([3999, 4000, 4001, 4095, 4351, 9000]),
+    limit=st.sampled_from([4096, 5000, 65536, 10**6]),
+)
+def test_a_run_of_thousands_of_digits_is_found_wherever_it_falls_against_the_sampled_bytes(
+    filler: int, padding: int, digits: int, limit: int
+) -> None:
+    # The guard folds every 256th byte of a read first: the run is refused at any offset against them.
+    data = as_array(
+        [record(chargeback_id=f"CB-{i}", merchant_name="x" * padding) for i in range(filler)]
+        + [record(amount="AMOUNT"), record(chargeback_id="CB-last")]
+    ).replace(b'"AMOUNT"', b"7" * digits)
+    reader = read_batch(ShortReads(data, limit), "b.json")
+    if digits >= 4000:
+        with pytest.raises(InvalidBatchFile, match=f"at byte {data.index(b'7' * digits)};"):
+            list(reader)
+    else:
+        assert len(list(reader)) == filler + 2
+
+
 @pytest.mark.parametrize("limit", [1, 7, 4096])
 def test_an_integer_of_thousands_of_digits_at_the_very_end_is_refused(limit: int) -> None:
     data = b"[" + b"1" * 4000
