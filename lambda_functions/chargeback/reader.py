@@ -81,8 +81,8 @@ _LONG_RUN: Final = b"0" * MAX_INTEGER_DIGITS
 # Folding a whole read cost about 1.5% of the data_processor's time, so every _SAMPLE_STRIDE-th byte is
 # folded first: a run of MAX_INTEGER_DIGITS digits lying wholly in a read holds at least
 # MAX_INTEGER_DIGITS // _SAMPLE_STRIDE (15) of those bytes, one after the other in the sample, so a
-# sample without such a run proves the read has none. In real files 15 sampled digits in a row
-# (3.8 KiB of digits around them) are vanishingly rare; then the whole read is folded and searched.
+# sample without such a run proves the read has none. In real files 15 bytes 256 apart that are all
+# digits are vanishingly rare; then the whole read is folded and searched, as before.
 _SAMPLE_STRIDE: Final = 256
 _SAMPLED_RUN: Final = b"0" * (MAX_INTEGER_DIGITS // _SAMPLE_STRIDE)
 
