@@ -72,33 +72,6 @@ def _luhn_valid(digits: str) -> bool:
     return (sum(summed.encode("ascii")) - 48 * len(summed)) % 10 == 0
 
 
-_Combination = tuple[str, str, int, str, int]  # network, description cell, its commas, stage, minor units
-_COMBINATIONS: dict[tuple[object, str, object, str], _Combination | None] = {}
-_COMBINATIONS_MAX: Final = 4096
-
-
-def _combination(
-    network_name: object, reason_code: str, stage_value: object, currency: str
-) -> _Combination | None:
-    """What a record's network, reason code, stage and currency stand for, or None when the fast path
-    does not take them (then the full validation decides). Remembered, up to a bound.
-    """
-    network = _network(network_name)
-    if stage_value is None or stage_value == "":
-        stage: str | None = "first_chargeback"
-    else:
-        stage = _STAGE_VALUES.get(stage_value) if type(stage_value) is str else None
-    description = None if network is None else _DESCRIPTION_CELLS[network].get(reason_code)
-    units = _MINOR_UNITS.get(currency)
-    known = None
-    if network is not None and stage is not None and description is not None and units is not None:
-        known = (network, description[0], description[1], stage, units)
-    if len(_COMBINATIONS) >= _COMBINATIONS_MAX:
-        _COMBINATIONS.clear()
-    _COMBINATIONS[network_name, reason_code, stage_value, currency] = known
-    return known
-
-
 def _quoted(text: str) -> str:
     if "," in text or '"' in text or "\r" in text or "\n" in text:
         return '"' + text.replace('"', '""') + '"'
@@ -183,15 +156,22 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
     (chargeback_id, case_number, merchant_id, merchant_name, transaction_id, arn, full_pan, first6, last4,
      transaction_date, chargeback_date, currency, reason_code, due) = match.groups()  # fmt: skip
 
-    try:  # network, reason code, stage and currency: a few hundred combinations a file, each worked out once
-        known = _COMBINATIONS[raw.get("network"), reason_code, raw.get("stage"), currency]
-    except KeyError:
-        known = _combination(raw.get("network"), reason_code, raw.get("stage"), currency)
-    except TypeError:  # an unhashable network or stage (a list, an object)
+    # Network, reason code, stage and currency: four look-ups in small tables. (Remembering each
+    # combination under one tuple key cost more: about 1,000 tuples a file, each look-up comparing four
+    # strings scattered in memory.)
+    network = _network(raw.get("network"))
+    if network is None:
         return None
-    if known is None:
+    description = _DESCRIPTION_CELLS[network].get(reason_code)
+    stage_value = raw.get("stage")
+    if stage_value is None or stage_value == "":
+        stage: str | None = "first_chargeback"
+    else:
+        stage = _STAGE_VALUES.get(stage_value) if type(stage_value) is str else None
+    units = _MINOR_UNITS.get(currency)
+    if description is None or stage is None or units is None:
         return None
-    network, description_cell, description_commas, stage, units = known
+    description_cell, description_commas = description
     amount_value = raw.get("amount")
     amount_type = type(amount_value)
     if amount_type is str:
