@@ -45,10 +45,14 @@ _USUAL_TEXTS: Final = re.compile(
 )
 # A plain positive amount: no sign, exponent or leading zero, at most 12 integer digits.
 _PLAIN_AMOUNT: Final = re.compile(r"(?:0|[1-9][0-9]{0,11})(?:\.([0-9]+))?")
-# Digits, spaces and dashes folded to '0': a card number in a free text, in any shape `_PAN_SHAPED` finds
-# (13-19 digits, or digit groups split by spaces or dashes), is then a run of at least 13 '0's.
-_FOLD_CARD_CHARACTERS: Final = bytes.maketrans(b"123456789 -", b"00000000000")
+# The free texts' UTF-8 translated so that one search answers each question about them. Digits, spaces
+# and dashes fold to '0': a card number in any shape `_PAN_SHAPED` finds (13-19 digits, or digit groups
+# split by spaces or dashes) is then a run of at least 13 '0's. The characters that make csv.writer quote
+# a cell (QUOTE_MINIMAL: comma, quote, CR, LF) fold to '\x01'. No other cell of the row can hold them:
+# the pattern rules them out, and the reason code is a known one (checked below).
+_FOLD_FREE_TEXTS: Final = bytes.maketrans(b'123456789 -,"\r\n', b"00000000000\x01\x01\x01\x01")
 _THIRTEEN: Final = b"0" * 13
+_QUOTED_CHARACTER: Final = b"\x01"
 _DOUBLED_DIGIT: Final = str.maketrans("0123456789", "0246813579")  # 2d, less 9 when over 9
 
 _NETWORK_NAMES: dict[str, str] = {}  # names as files give them -> canonical value, bounded below
@@ -56,14 +60,12 @@ _NETWORK_NAMES_MAX: Final = 1024
 _VALID_DATES: set[str] = set()  # ISO dates seen to be calendar dates, bounded below
 _VALID_DATES_MAX: Final = 4096
 _STAGE_VALUES: Final = {text: stage.value for text, stage in _STAGES.items()}
-# Each description as its CSV cell (quoted when it holds a comma), with the number of commas it adds.
+# Each description as its CSV cell (quoted when it holds a comma).
 _DESCRIPTION_CELLS: Final = {
-    network.value: {
-        code: (quoted := render_cells([text]).decode()[:-2], quoted.count(","))
-        for code, text in table.items()
-    }
+    network.value: {code: render_cells([text]).decode()[:-2] for code, text in table.items()}
     for network, table in REASON_CODES.items()
 }
+assert not any(set(code) & set(',"\r\n') for table in REASON_CODES.values() for code in table)
 
 
 def _luhn_valid(digits: str) -> bool:
@@ -150,7 +152,7 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
     # Card numbers in the free texts: one search of the folded texts (bytes.translate, in C) rules most
     # texts out. `find`, not `in`: bytes' `in` first tries its operand as an integer, and formats (then
     # drops) a TypeError every time, which costs three times the search.
-    folded = texts[: match.end(5)].encode("utf-8", "surrogatepass").translate(_FOLD_CARD_CHARACTERS)
+    folded = texts[: match.end(5)].encode("utf-8", "surrogatepass").translate(_FOLD_FREE_TEXTS)
     if folded.find(_THIRTEEN) != -1 and _PAN_SHAPED.search(texts, 0, match.end(5)) is not None:
         return None
     (chargeback_id, case_number, merchant_id, merchant_name, transaction_id, arn, full_pan, first6, last4,
@@ -162,16 +164,15 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
     network = _network(raw.get("network"))
     if network is None:
         return None
-    description = _DESCRIPTION_CELLS[network].get(reason_code)
+    description_cell = _DESCRIPTION_CELLS[network].get(reason_code)
     stage_value = raw.get("stage")
     if stage_value is None or stage_value == "":
         stage: str | None = "first_chargeback"
     else:
         stage = _STAGE_VALUES.get(stage_value) if type(stage_value) is str else None
     units = _MINOR_UNITS.get(currency)
-    if description is None or stage is None or units is None:
+    if description_cell is None or stage is None or units is None:
         return None
-    description_cell, description_commas = description
     amount_value = raw.get("amount")
     amount_type = type(amount_value)
     if amount_type is str:
@@ -201,28 +202,20 @@ def usual_record_row(raw: object, today: str) -> tuple[str, str, bytes] | None:
         card = full_pan[:6] + "*" * (len(full_pan) - 10) + full_pan[-4:]
     else:
         return None
-    line = ",".join(
-        (
+    cells: tuple[str, ...]
+    if folded.find(_QUOTED_CHARACTER) == -1:
+        cells = (
             chargeback_id, network, case_number, arn, card, merchant_id, merchant_name, transaction_id,
-            transaction_date, chargeback_date, amount, currency, reason_code, description_cell, stage, due,
-        )
-    )  # fmt: skip
-    try:
-        if (
-            line.count(",") == 15 + description_commas
-            and '"' not in line
-            and "\r" not in line
-            and "\n" not in line
-        ):
-            return chargeback_id, network, (line + "\r\n").encode("utf-8")
-        # A free text with a comma, quote or line break: quoted as csv.writer (QUOTE_MINIMAL) would.
-        line = ",".join(
-            (
-                _quoted(chargeback_id), network, _quoted(case_number), arn, card, _quoted(merchant_id),
-                _quoted(merchant_name), _quoted(transaction_id), transaction_date, chargeback_date, amount,
-                currency, reason_code, description_cell, stage, due,
-            )
+            transaction_date, chargeback_date, amount, currency, reason_code, description_cell, stage,
+            due + "\r\n",
         )  # fmt: skip
-        return chargeback_id, network, (line + "\r\n").encode("utf-8")
+    else:  # a free text with a comma, quote or line break: quoted as csv.writer (QUOTE_MINIMAL) would
+        cells = (
+            _quoted(chargeback_id), network, _quoted(case_number), arn, card, _quoted(merchant_id),
+            _quoted(merchant_name), _quoted(transaction_id), transaction_date, chargeback_date, amount,
+            currency, reason_code, description_cell, stage, due + "\r\n",
+        )  # fmt: skip
+    try:
+        return chargeback_id, network, ",".join(cells).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate in a free text: the full path names the field
         return None
