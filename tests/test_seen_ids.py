@@ -71,7 +71,7 @@ def test_the_first_occurrence_is_kept_and_every_repeat_refused() -> None:
 
 
 def test_the_filter_size_must_be_a_power_of_two() -> None:
-    for bad in (0, 3, -8):
+    for bad in (0, 3, -8, 1 << 33):
         with pytest.raises(ValueError, match="filter_bytes must be a power of two"):
             SeenIds(filter_bytes=bad)
         with pytest.raises(ValueError, match="first_filter_bytes must be a power of two"):

@@ -72,7 +72,7 @@ class SeenIds:
     """A set of strings kept as 60-bit digests: `add` returns False for one added before.
 
     See the module's documentation: a bitmap filter of `first_filter_bytes` growing to `filter_bytes` (2
-    and 4 MiB by default; powers of two, at least 1) plus about 6.4 bytes an id; a false "duplicate" only
+    and 4 MiB by default; powers of two from 1 to 2^32) plus about 6.4 bytes an id; a false "duplicate" only
     on a 60-bit digest collision, probability about n^2 / 2^61 for n ids (4.3e-7 at a million).
     """
 
@@ -82,17 +82,18 @@ class SeenIds:
         self, filter_bytes: int = DEFAULT_FILTER_BYTES, first_filter_bytes: int = FIRST_FILTER_BYTES
     ) -> None:
         for name, size in (("filter_bytes", filter_bytes), ("first_filter_bytes", first_filter_bytes)):
-            if size < 1 or size & (size - 1):
-                raise ValueError(f"{name} must be a power of two, got {size}")
+            # At most 2^32 bytes: a filter index is taken from the low 32 bits, which the store keeps.
+            if size < 1 or size & (size - 1) or size > 1 << 32:
+                raise ValueError(f"{name} must be a power of two up to 2^32, got {size}")
         self._filter_bytes = filter_bytes
         self._count = 0
+        # Partition k at index k (negative k from the end, as a list indexes): each made at its first id.
+        self._lows: list[array[int] | None] = [None] * _PARTITIONS  # bits 0-31 of each digest
+        self._highs: list[array[int] | None] = [None] * _PARTITIONS  # bits 32-47
         self._filter = bytearray()
         self._mask = 0
         self._grow_at = 0
         self._size_filter(min(filter_bytes, first_filter_bytes))
-        # Partition k at index k (negative k from the end, as a list indexes): each made at its first id.
-        self._lows: list[array[int] | None] = [None] * _PARTITIONS  # bits 0-31 of each digest
-        self._highs: list[array[int] | None] = [None] * _PARTITIONS  # bits 32-47
 
     def __len__(self) -> int:
         return self._count
