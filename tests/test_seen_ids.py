@@ -133,7 +133,7 @@ def test_small_filter_large_n() -> None:
 
 CHILD = """
 import json, sys
-from chargeback.seen_ids import DEFAULT_FILTER_BYTES, FIRST_FILTER_BYTES, SeenIds, _holds, digest
+from chargeback.seen_ids import SeenIds, _holds, digest
 values = json.loads(sys.argv[1])
 seen = SeenIds(filter_bytes=64)
 print(json.dumps({"digests": [digest(v) for v in values], "answers": [seen.add(v) for v in values],
