@@ -46,7 +46,7 @@ FLOORS = (
     ),
     (
         "stack_floor",
-        "floor: that, plus pydantic (one model) and Powertools (Logger, Metrics)",
+        "stack floor: that, plus pydantic (one model) and Powertools (Logger, Metrics)",
         "import boto3\n"
         "from aws_lambda_powertools import Logger, Metrics\n"
         "from pydantic import BaseModel\n\n\n"
