@@ -47,10 +47,6 @@ def python_312() -> str | None:
     return None
 
 
-def version_of(interpreter: str) -> str:
-    return "3.12" if interpreter != sys.executable else f"{sys.version_info.major}.{sys.version_info.minor}"
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
     """(interpreter, functions.zip, layer.zip): `make package`'s output when a Python 3.12 exists to
@@ -61,7 +57,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
         return interpreter, DIST / "functions.zip", DIST / "layer.zip"
     output = tmp_path_factory.mktemp("dist")
     interpreter = interpreter or sys.executable
-    version = version_of(interpreter)
+    version = package.python_version_of(interpreter)
     package.build_functions(output, bytecode_with=interpreter, python_version=version)
     architecture = "x86_64" if os.uname().machine == "x86_64" else "arm64"
     package.build_layer(output, architecture, version, bytecode_with=interpreter)
@@ -112,12 +108,9 @@ def test_layer_holds_the_runtime_dependencies_without_boto3(built: tuple[str, Pa
 
 def test_packaging_is_deterministic(tmp_path: Path) -> None:
     interpreter = python_312() or sys.executable
-    first = package.build_functions(
-        tmp_path / "a", bytecode_with=interpreter, python_version=version_of(interpreter)
-    )
-    second = package.build_functions(
-        tmp_path / "b", bytecode_with=interpreter, python_version=version_of(interpreter)
-    )
+    version = package.python_version_of(interpreter)
+    first = package.build_functions(tmp_path / "a", bytecode_with=interpreter, python_version=version)
+    second = package.build_functions(tmp_path / "b", bytecode_with=interpreter, python_version=version)
 
     assert first.read_bytes() == second.read_bytes()
 
