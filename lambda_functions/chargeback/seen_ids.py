@@ -139,7 +139,7 @@ class SeenIds:
         """A filter of `size` bytes holding every digest stored so far; the next size once it is crowded."""
         bitmap = bytearray(size)
         mask = size - 1
-        for position, lows in enumerate(self._lows if self._count else ()):
+        for position, lows in enumerate(self._lows):
             if lows is not None:
                 partition = position - _PARTITIONS if position >= _PARTITIONS // 2 else position
                 bit = _BITS[partition >> (61 - _PARTITION_SHIFT)]  # the digest's top 3 bits, as in add()
